@@ -1,0 +1,50 @@
+# The README's two commands are `make demo` and `make test`; both install what is missing first.
+JOBS     ?= $(shell nproc)
+BUILD    ?= build
+CMAKE_GEN = -G Ninja -DCMAKE_BUILD_TYPE=Release
+FUZZ_SECONDS ?= 30
+
+.PHONY: all deps build demo test unit integration asan tsan fuzz bench clean
+
+all: build
+
+deps:
+	@bash scripts/deps
+
+build: deps
+	@cmake -S . -B $(BUILD) $(CMAKE_GEN) >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS)
+
+demo: build
+	@bash scripts/demo $(BUILD)/rota
+
+# Every test: unit and integration (ctest, Release build), the unit tests once more under
+# AddressSanitizer+UBSan, and each fuzz target for $(FUZZ_SECONDS) seconds.
+test: build
+	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 300
+	@$(MAKE) --no-print-directory asan
+	@$(MAKE) --no-print-directory fuzz
+
+asan: deps
+	@cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DROTA_SANITIZE=address,undefined -DROTA_BENCH=OFF >/dev/null
+	@cmake --build build-asan -j $(JOBS) --target rota_unit_tests
+	@ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 build-asan/rota_unit_tests --gtest_brief=1
+
+tsan: deps
+	@cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DROTA_SANITIZE=thread -DROTA_BENCH=OFF >/dev/null
+	@cmake --build build-tsan -j $(JOBS) --target rota_unit_tests
+	@TSAN_OPTIONS=halt_on_error=1 build-tsan/rota_unit_tests --gtest_brief=1
+
+fuzz: deps
+	@CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DROTA_FUZZ=ON -DROTA_SANITIZE=address,undefined -DROTA_BENCH=OFF >/dev/null
+	@cmake --build build-fuzz -j $(JOBS) --target fuzz_frame_set fuzz_spec
+	@bash scripts/fuzz build-fuzz $(FUZZ_SECONDS) fuzz_frame_set fuzz_spec
+
+bench: deps
+	@cmake -S . -B build-release $(CMAKE_GEN) >/dev/null
+	@cmake --build build-release -j $(JOBS)
+	@build-release/engine_bench
+	@bash bench/local_vs_ninja.sh build-release/rota
+
+clean:
+	rm -rf build build-asan build-tsan build-fuzz build-release .rota

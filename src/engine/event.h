@@ -1,0 +1,45 @@
+// The event schema of DESIGN section 5, as the engine publishes it. Views point into engine-owned
+// state and are valid only during EventSink::Publish; a sink copies what it keeps.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string_view>
+
+#include "core/frame_set.h"
+
+namespace rota {
+
+enum class EventType {
+  kJobSubmitted, kJobStarted, kJobSucceeded, kJobFailed, kJobCancelled,
+  kTaskStarted, kTaskSucceeded, kTaskFailed, kTaskRetrying, kTaskTimedOut, kTaskCancelled,
+  kTaskSkipped, kSignalPosted, kStopStarted, kStopSucceeded, kStopFailed,
+};
+
+// "task.started" etc.
+const char* EventTypeName(EventType type);
+
+struct Event {
+  uint64_t seq = 0;
+  int64_t ts_us = 0;
+  EventType type = EventType::kJobSubmitted;
+  std::string_view job;
+  std::string_view task;       // empty for job.* and signal.*
+  std::string_view pool;
+  int instance = -1;           // -1: not an instance event
+  std::span<const Frame> frames;
+  int attempt = 0;
+  std::string_view host;
+  std::optional<int> exit_code;
+  std::string_view reason;     // task.skipped, task.failed (e.g. "timed out"), job.failed
+  std::string_view signal;     // signal.posted
+};
+
+class EventSink {
+ public:
+  virtual ~EventSink() = default;
+  virtual void Publish(const Event& event) = 0;
+};
+
+}  // namespace rota

@@ -48,6 +48,7 @@ struct TaskSpec {
   std::vector<std::string> argv;
   bool shell = true;
   std::string frames;            // frame-set expression; empty: one instance, no frames
+  int frames_line = 0;           // where `frames:` is written (maybe in defaults); 0 when unknown
   int chunk = 1;                 // frames per instance
   std::vector<Requirement> requirements;  // the spec's `requires:`
   std::vector<std::string> posts;  // signals posted when every instance of this task succeeded

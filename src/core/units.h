@@ -1,5 +1,5 @@
-// Durations ("90s", "10m", "1h30m", "250ms") and sizes ("512M", "4G") as written in specs and flags.
-// Pure functions, no I/O.
+// Durations ("90s", "10m", "1h30m", "250ms") and sizes ("512M", "4G") as written in specs and
+// flags. Pure functions, no I/O, safe to call from any thread.
 #pragma once
 
 #include <chrono>
@@ -14,17 +14,23 @@ namespace rota {
 using Duration = std::chrono::microseconds;
 
 // Accepts one or more <integer><unit> groups with units h, m, s, ms, us ("1h30m", "90s", "250ms"),
-// or a bare integer meaning seconds. Error code "invalid_duration", naming the text.
+// summed in any order as Go's time.ParseDuration does, or a bare integer meaning seconds. No sign,
+// no fractions, no spaces. Error code "invalid_duration", quoting the text and saying what is
+// wrong.
 Result<Duration> ParseDuration(std::string_view text);
 
-// Shortest exact text: 90s -> "1m30s", 0 -> "0s", 1500ms -> "1.5s" is NOT used: "1s500ms".
+// Exact text in whole h, m, s, ms and us groups, largest first, so that ParseDuration reads it back
+// unchanged: 90s -> "1m30s", 0 -> "0s", 3600s -> "1h", 1500ms -> "1s500ms" (never "1.5s").
+// Negative durations print with a leading "-", which ParseDuration refuses.
 std::string FormatDuration(Duration d);
 
-// Accepts <integer>[K|M|G|T][i][B] in powers of 1024 (Slurm's convention: "512M", "4G", "1024"),
-// bare integers are bytes. Error code "invalid_size", naming the text.
+// Accepts <integer>[K|M|G|T][i][B], either case, in powers of 1024 (Slurm's convention: "512M",
+// "4G", "4GiB", "4gb"); a bare integer or "<integer>B" is bytes. Error code "invalid_size",
+// quoting the text and saying what is wrong.
 Result<int64_t> ParseSize(std::string_view text);
 
-// "512M", "4G", "1.5G" style, for display.
+// For display: "100" below 1K, else exact in the largest unit that fits ("512M", "4G"), or with
+// one exact decimal ("1.5G"), or exact in the next unit down ("1025M"), or rounded ("1.1G").
 std::string FormatSize(int64_t bytes);
 
 }  // namespace rota

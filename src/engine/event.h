@@ -40,6 +40,8 @@ class EventSink {
  public:
   virtual ~EventSink() = default;
   virtual void Publish(const Event& event) = 0;
+  // Called when the engine loop goes idle: a good moment to write out what was buffered.
+  virtual void Flush() {}
 };
 
 }  // namespace rota

@@ -1,6 +1,6 @@
 // Turns a spec's text (YAML or JSON) into a JobSpec (src/core/job.h), applying `defaults:`.
-// Errors carry "file:line: " and unknown fields get a did-you-mean. Pure apart from yaml-cpp; no file
-// I/O here (the CLI reads files). Thread-safe.
+// Errors carry "file:line: " and unknown fields get a did-you-mean. Pure apart from yaml-cpp; no
+// file I/O here (the CLI reads files). Thread-safe.
 #pragma once
 
 #include <string_view>
@@ -11,12 +11,13 @@
 
 namespace rota {
 
-// Largest spec text accepted; larger input is an error (code "spec_too_large"), not an out-of-memory.
+// Largest spec text accepted; larger input is an error (code "spec_too_large"), not an
+// out-of-memory.
 inline constexpr size_t kMaxSpecBytes = 16 << 20;
 
 struct ParsedSpec {
-  JobSpec job;                 // meaningful only when errors is empty
-  std::vector<Error> errors;   // one per problem, each message starting with Where(job, line)
+  JobSpec job;                // meaningful only when errors is empty
+  std::vector<Error> errors;  // one per problem, each message starting with Where(job, line)
   bool ok() const { return errors.empty(); }
 };
 

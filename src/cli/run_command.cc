@@ -1,0 +1,117 @@
+#include "cli/run_command.h"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <iostream>
+#include <thread>
+
+#include "cli/events_file.h"
+#include "cli/interrupts.h"
+#include "cli/progress.h"
+#include "cli/spec_file.h"
+#include "core/dag.h"
+#include "core/teardown.h"
+#include "engine/engine_loop.h"
+#include "exec/process_launcher.h"
+
+namespace rota {
+namespace {
+
+constexpr int kExitOk = 0;
+constexpr int kExitFailed = 1;
+constexpr int kExitUsage = 2;
+constexpr int kExitInterrupted = 130;
+
+int DefaultWorkers(int jobs) {
+  if (jobs > 0) return jobs;
+  const unsigned n = std::thread::hardware_concurrency();
+  return n == 0 ? 1 : static_cast<int>(n);
+}
+
+void PrintPlan(const JobSpec& job) {
+  const TaskGraph graph = BuildTaskGraph(job);
+  std::printf("%s: %zu tasks, in this order:\n", job.name.c_str(), job.tasks.size());
+  for (int t : TopologicalOrder(graph)) {
+    const TaskSpec& task = job.tasks[t];
+    std::string frames;
+    if (!task.frames.empty()) {
+      frames = " frames " + task.frames;
+      if (task.chunk > 1) frames += " chunk " + std::to_string(task.chunk);
+    }
+    std::printf("  %s/%s%s\n", task.pool.c_str(), task.name.c_str(), frames.c_str());
+  }
+}
+
+}  // namespace
+
+int RunWorkflow(const RunOptions& options) {
+  ValidateOptions validate;
+  validate.given_signals = options.signals;
+  validate.default_max_workers = DefaultWorkers(options.jobs);
+  std::optional<JobSpec> loaded = LoadSpecFile(options.spec_path, validate);
+  if (!loaded) return kExitUsage;
+  JobSpec job = options.teardown ? MakeTeardownJob(*loaded) : std::move(*loaded);
+  if (options.keep_going) job.on_failure = FailurePolicy::kContinue;
+  if (options.dry_run) {
+    PrintPlan(job);
+    return kExitOk;
+  }
+
+  EventsFile events_file;
+  if (!options.events_path.empty() && !events_file.Open(options.events_path)) {
+    PrintError("cannot write the events file " + options.events_path + ": " +
+               std::strerror(errno));
+    return kExitUsage;
+  }
+  ProgressOptions progress_options;
+  progress_options.tty = isatty(STDOUT_FILENO) != 0;
+  progress_options.quiet = options.quiet;
+  progress_options.log_dir = options.teardown ? options.log_dir + "/stop" : options.log_dir;
+  Progress progress(stdout, progress_options);
+  FanoutSink sinks;
+  sinks.Add(&events_file);
+  sinks.Add(&progress);
+
+  EngineLoop loop;
+  // Before any other thread starts, so that they all inherit the blocked mask.
+  InterruptWatcher interrupts([&loop](int n, int) {
+    if (n == 1) {
+      loop.Post([](Engine& e) { e.CancelAll("interrupted"); });
+    } else {
+      loop.Post([](Engine& e) { e.KillAll(); });
+    }
+  });
+  SystemClock clock;
+  ProcessLauncher launcher(loop.exit_sink());
+  EngineOptions engine_options;
+  engine_options.default_max_workers = validate.default_max_workers;
+  engine_options.kill_grace = options.kill_grace;
+  engine_options.signals_only_from_tasks = true;
+  Engine engine(clock, launcher, sinks, engine_options);
+  progress.Attach(&engine);
+
+  for (const std::string& key : options.signals) engine.PostSignal(key);
+  SubmitOptions submit;
+  // A teardown logs apart, so `rota stop` never overwrites the logs of the run it undoes.
+  submit.log_dir = options.teardown ? options.log_dir + "/stop" : options.log_dir;
+  submit.teardown = options.teardown;
+  const JobId id = engine.Submit(std::move(job), submit);
+  loop.Run(
+      engine, [](const Engine& e) { return e.AllFinished() && e.running() == 0; },
+      [&] {
+        sinks.Flush();
+        progress.Tick();
+      },
+      std::chrono::milliseconds(100));
+  sinks.Flush();
+  progress.Finish();
+
+  if (interrupts.count() > 0) return kExitInterrupted;
+  const JobState& state = engine.job(id);
+  return state.Succeeded() ? kExitOk : kExitFailed;
+}
+
+}  // namespace rota

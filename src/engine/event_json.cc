@@ -1,0 +1,87 @@
+#include "engine/event_json.h"
+
+#include <cstdio>
+
+namespace rota {
+
+const char* EventTypeName(EventType type) {
+  switch (type) {
+    case EventType::kJobSubmitted: return "job.submitted";
+    case EventType::kJobStarted: return "job.started";
+    case EventType::kJobSucceeded: return "job.succeeded";
+    case EventType::kJobFailed: return "job.failed";
+    case EventType::kJobCancelled: return "job.cancelled";
+    case EventType::kTaskStarted: return "task.started";
+    case EventType::kTaskSucceeded: return "task.succeeded";
+    case EventType::kTaskFailed: return "task.failed";
+    case EventType::kTaskRetrying: return "task.retrying";
+    case EventType::kTaskTimedOut: return "task.timed_out";
+    case EventType::kTaskCancelled: return "task.cancelled";
+    case EventType::kTaskSkipped: return "task.skipped";
+    case EventType::kSignalPosted: return "signal.posted";
+    case EventType::kStopStarted: return "stop.started";
+    case EventType::kStopSucceeded: return "stop.succeeded";
+    case EventType::kStopFailed: return "stop.failed";
+  }
+  return "unknown";
+}
+
+void AppendJsonString(std::string_view text, std::string& out) {
+  out.push_back('"');
+  for (char c : text) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", c);
+          out += buf;
+        } else {
+          out.push_back(c);
+        }
+    }
+  }
+  out.push_back('"');
+}
+
+namespace {
+
+void Field(std::string_view name, std::string& out) {
+  out.append(",\"").append(name).append("\":");
+}
+
+void StringField(std::string_view name, std::string_view value, std::string& out) {
+  if (value.empty()) return;
+  Field(name, out);
+  AppendJsonString(value, out);
+}
+
+void IntField(std::string_view name, int64_t value, std::string& out) {
+  Field(name, out);
+  out.append(std::to_string(value));
+}
+
+}  // namespace
+
+void AppendEventJson(const Event& e, std::string& out) {
+  out.append("{\"seq\":").append(std::to_string(e.seq));
+  IntField("ts_us", e.ts_us, out);
+  StringField("type", EventTypeName(e.type), out);
+  StringField("job", e.job, out);
+  StringField("task", e.task, out);
+  StringField("pool", e.pool, out);
+  if (e.instance >= 0) IntField("instance", e.instance, out);
+  if (!e.frames.empty()) StringField("frames", FormatFrames(e.frames), out);
+  if (e.attempt > 0) IntField("attempt", e.attempt, out);
+  StringField("host", e.host, out);
+  if (e.exit_code) IntField("exit_code", *e.exit_code, out);
+  StringField("reason", e.reason, out);
+  StringField("signal", e.signal, out);
+  out.push_back('}');
+}
+
+}  // namespace rota

@@ -1,0 +1,401 @@
+#include "exec/process_launcher.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <iterator>
+#include <string_view>
+#include <system_error>
+#include <utility>
+
+#include "core/command_template.h"
+#include "core/frame_set.h"
+#include "exec/log_path.h"
+
+extern char** environ;
+
+namespace rota {
+namespace {
+
+// What a shell answers when it cannot run a command; the engine treats it as any failed exit.
+constexpr int kLaunchFailedExitCode = 127;
+
+// Signals a child must not inherit as ignored: a server ignores SIGPIPE, the CLI may ignore
+// SIGINT while it shuts down, and an ignored SIGCHLD would break the child's own waits.
+constexpr int kDefaultSignals[] = {SIGHUP,  SIGINT,  SIGQUIT, SIGPIPE, SIGALRM, SIGTERM, SIGCHLD,
+                                   SIGUSR1, SIGUSR2, SIGTSTP, SIGTTIN, SIGTTOU, SIGXFSZ};
+
+// Set for every run (DESIGN section 2), in this order; they win over a task env of the same name.
+constexpr std::string_view kRunVars[] = {"ROTA_JOB",         "ROTA_TASK",      "ROTA_FRAMES",
+                                         "ROTA_FRAME_START", "ROTA_FRAME_END", "ROTA_CHUNK_INDEX",
+                                         "ROTA_ATTEMPT"};
+
+std::string ErrnoText(int err) { return std::generic_category().message(err); }
+
+// mkdir -p. Returns 0, or the errno of the mkdir that failed.
+int MakeDirs(const std::string& dir) {
+  if (mkdir(dir.c_str(), 0777) == 0 || errno == EEXIST) return 0;
+  if (errno != ENOENT) return errno;
+  const size_t slash = dir.find_last_of('/');
+  if (slash == std::string::npos || slash == 0) return ENOENT;
+  if (int err = MakeDirs(dir.substr(0, slash)); err != 0) return err;
+  return (mkdir(dir.c_str(), 0777) == 0 || errno == EEXIST) ? 0 : errno;
+}
+
+// The attributes every child gets; built once, read-only afterwards.
+struct SpawnAttr {
+  SpawnAttr() {
+    posix_spawnattr_init(&attr);
+    sigset_t none;
+    sigemptyset(&none);
+    sigset_t defaults;
+    sigemptyset(&defaults);
+    for (int signo : kDefaultSignals) sigaddset(&defaults, signo);
+    posix_spawnattr_setsigmask(&attr, &none);
+    posix_spawnattr_setsigdefault(&attr, &defaults);
+    posix_spawnattr_setpgroup(&attr, 0);  // the child leads a new group: Signal reaches it all
+    posix_spawnattr_setflags(
+        &attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  }
+  ~SpawnAttr() { posix_spawnattr_destroy(&attr); }
+  posix_spawnattr_t attr;
+};
+
+const posix_spawnattr_t& Attr() {
+  static const SpawnAttr attr;
+  return attr.attr;
+}
+
+// Starts argv[0] (searched in PATH if `search_path`). Returns the pid, or -errno.
+pid_t Spawn(bool search_path, char* const argv[], char* const envp[], const char* out_path,
+            const char* cwd) {
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  // Not O_CLOEXEC: these become the child's 0, 1 and 2. The log is opened before the chdir, so a
+  // relative log_dir means relative to rota's own working directory.
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, 1, out_path, O_WRONLY | O_CREAT | O_TRUNC, 0666);
+  posix_spawn_file_actions_adddup2(&actions, 1, 2);
+  if (cwd != nullptr) posix_spawn_file_actions_addchdir_np(&actions, cwd);
+  // Sockets, databases and other runs' logs opened without O_CLOEXEC must not leak into a run
+  // (or outlive it in a daemonised grandchild). One close_range call.
+  posix_spawn_file_actions_addclosefrom_np(&actions, 3);
+  pid_t pid = 0;
+  const int err = search_path ? posix_spawnp(&pid, argv[0], &actions, &Attr(), argv, envp)
+                              : posix_spawn(&pid, argv[0], &actions, &Attr(), argv, envp);
+  posix_spawn_file_actions_destroy(&actions);
+  return err == 0 ? pid : -err;
+}
+
+// posix_spawn only says which errno the child hit; work out which step it was, for the user.
+// Runs on the failure path only, so the common path pays nothing for clear messages.
+std::string DescribeSpawnError(int err, const std::string& program, const std::string& log_path,
+                               const std::string& cwd) {
+  struct stat st;
+  if (!cwd.empty()) {
+    if (stat(cwd.c_str(), &st) != 0) {
+      return errno == ENOENT ? "cwd " + cwd + " does not exist"
+                             : "cannot enter cwd " + cwd + ": " + ErrnoText(errno);
+    }
+    if (!S_ISDIR(st.st_mode)) return "cwd " + cwd + " is not a directory";
+  }
+  if (!log_path.empty()) {
+    const int fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0666);
+    if (fd < 0) return "cannot open log file " + log_path + ": " + ErrnoText(errno);
+    close(fd);
+  }
+  if (err == ENOENT && program.find('/') == std::string::npos) {
+    return "cannot start \"" + program + "\": command not found";
+  }
+  return "cannot start \"" + program + "\": " + ErrnoText(err);
+}
+
+// True when the directory of `log_path` is gone: someone removed the logs while rota runs.
+bool LogDirVanished(const std::string& log_path) {
+  struct stat st;
+  return stat(log_path.substr(0, log_path.find_last_of('/')).c_str(), &st) != 0 && errno == ENOENT;
+}
+
+// glibc 2.36's <sys/pidfd.h> lacks extern "C", so C++ cannot link its pidfd_open; the syscall is
+// the same thing.
+int PidfdOpen(pid_t pid) { return static_cast<int>(syscall(SYS_pidfd_open, pid, 0)); }
+
+// The child's argv: /bin/sh -c <command>, or the task's argv; placeholders expanded. Empty for an
+// argv task without arguments.
+std::vector<std::string> ExpandArgs(const LaunchRequest& request, std::string_view frames_text) {
+  TemplateVars vars;
+  vars.job = request.job;
+  vars.task = request.task->name;
+  vars.frames = frames_text;
+  if (!request.frames.empty()) {
+    vars.frame_start = request.frames.front();
+    vars.frame_end = request.frames.back();
+  }
+  vars.chunk_index = request.instance;
+  if (request.shell) return {"/bin/sh", "-c", ExpandCommand(request.command, vars)};
+  std::vector<std::string> args;
+  args.reserve(request.task->argv.size());
+  for (const std::string& arg : request.task->argv) args.push_back(ExpandCommand(arg, vars));
+  return args;
+}
+
+RunExit ExitOf(const siginfo_t& info) {
+  RunExit exit;
+  if (info.si_code == CLD_EXITED) {
+    exit.exit_code = info.si_status;
+  } else {  // CLD_KILLED or CLD_DUMPED: the only other outcomes WEXITED reports
+    exit.term_signal = info.si_status;
+    exit.exit_code = 128 + info.si_status;
+  }
+  return exit;
+}
+
+}  // namespace
+
+ProcessLauncher::ProcessLauncher(ExitSink sink) : sink_(std::move(sink)) {
+  for (char** e = environ; e != nullptr && *e != nullptr; ++e) parent_env_.emplace_back(*e);
+  epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
+  wake_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  epoll_event wake{};
+  wake.events = EPOLLIN;
+  wake.data.ptr = nullptr;  // pidfds carry their Child*; nullptr means "wake up"
+  if (epoll_fd_ < 0 || wake_fd_ < 0 || epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd_, &wake) != 0) {
+    // Without exceptions, the constructor cannot fail: every Launch will say why instead.
+    init_error_ = "cannot start the process launcher: " + ErrnoText(errno);
+    return;
+  }
+  reaper_ = std::thread([this] { ReapLoop(); });
+}
+
+ProcessLauncher::~ProcessLauncher() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  if (reaper_.joinable()) {
+    const uint64_t one = 1;
+    [[maybe_unused]] ssize_t n = write(wake_fd_, &one, sizeof one);
+    reaper_.join();
+  }
+  // Nobody would reap or report what is still running: make sure nothing is left behind.
+  for (auto& [run, child] : children_) kill(-child.pid, SIGKILL);
+  for (auto& [run, child] : children_) {
+    siginfo_t info;
+    waitid(static_cast<idtype_t>(P_PIDFD), child.pidfd, &info, WEXITED);
+    close(child.pidfd);
+  }
+  if (wake_fd_ >= 0) close(wake_fd_);
+  if (epoll_fd_ >= 0) close(epoll_fd_);
+}
+
+void ProcessLauncher::ReportLaunchFailure(RunId run, std::string error) {
+  RunExit exit;
+  exit.run = run;
+  exit.exit_code = kLaunchFailedExitCode;
+  exit.launch_failed = true;
+  exit.error = std::move(error);
+  sink_(std::move(exit));
+}
+
+// Returns "" once the directory of `log_path` exists. Remembers the directories it made, so the
+// hot path costs a hash lookup; `force` forgets that (the directory was removed under us).
+std::string ProcessLauncher::EnsureLogDir(const std::string& log_path, bool force) {
+  std::string dir = log_path.substr(0, log_path.find_last_of('/'));
+  if (!force && log_dirs_.contains(dir)) return "";
+  if (int err = MakeDirs(dir); err != 0) {
+    return "cannot create log directory " + dir + ": " + ErrnoText(err);
+  }
+  log_dirs_.insert(std::move(dir));
+  return "";
+}
+
+// Fills envp_: rota's environment, then the task's env, then ROTA_*; a later entry replaces an
+// earlier one of the same name. Parent entries are filtered by binary search over the few names
+// the run sets, so the cost is a few dozen comparisons and a dozen small strings per run.
+void ProcessLauncher::BuildEnv(const LaunchRequest& request, std::string_view frames_text) {
+  const bool has_frames = !request.frames.empty();
+  own_env_.clear();
+  for (const auto& [name, value] : request.task->env) {
+    if (std::find(std::begin(kRunVars), std::end(kRunVars), name) == std::end(kRunVars)) {
+      own_env_.push_back(std::string(name).append("=").append(value));
+    }
+  }
+  auto set = [&](std::string_view name, std::string_view value) {
+    own_env_.push_back(std::string(name).append("=").append(value));
+  };
+  set(kRunVars[0], request.job);
+  set(kRunVars[1], request.task->name);
+  set(kRunVars[2], frames_text);
+  set(kRunVars[3], has_frames ? std::to_string(request.frames.front()) : "");
+  set(kRunVars[4], has_frames ? std::to_string(request.frames.back()) : "");
+  set(kRunVars[5], std::to_string(request.instance));
+  set(kRunVars[6], std::to_string(request.attempt));
+
+  auto name_of = [](std::string_view entry) { return entry.substr(0, entry.find('=')); };
+  std::vector<std::string_view> names;
+  names.reserve(own_env_.size());
+  for (const std::string& entry : own_env_) names.push_back(name_of(entry));
+  std::sort(names.begin(), names.end());
+
+  envp_.clear();
+  for (std::string& entry : parent_env_) {
+    if (!std::binary_search(names.begin(), names.end(), name_of(entry))) {
+      envp_.push_back(entry.data());
+    }
+  }
+  for (std::string& entry : own_env_) envp_.push_back(entry.data());
+  envp_.push_back(nullptr);
+}
+
+void ProcessLauncher::Launch(const LaunchRequest& request) {
+  if (!init_error_.empty()) return ReportLaunchFailure(request.run, init_error_);
+  if (request.task == nullptr) return ReportLaunchFailure(request.run, "no task to run");
+  const TaskSpec& task = *request.task;
+  {
+    std::lock_guard lock(mu_);
+    if (children_.contains(request.run)) {
+      return ReportLaunchFailure(request.run,
+                                 "run " + std::to_string(request.run) + " is already running");
+    }
+  }
+
+  const std::string frames_text = request.frames.empty() ? "" : FormatFrames(request.frames);
+  std::vector<std::string> args = ExpandArgs(request, frames_text);
+  if (args.empty()) {
+    return ReportLaunchFailure(request.run, "task " + task.name + " has no command");
+  }
+  std::vector<char*> argv;
+  argv.reserve(args.size() + 1);
+  for (std::string& arg : args) argv.push_back(arg.data());
+  argv.push_back(nullptr);
+
+  std::string log_path;
+  if (!request.log_dir.empty()) {
+    log_path =
+        RunLogPath(request.log_dir, request.job, task.name, request.instance, request.attempt);
+    if (std::string error = EnsureLogDir(log_path, false); !error.empty()) {
+      return ReportLaunchFailure(request.run, std::move(error));
+    }
+  }
+  BuildEnv(request, frames_text);
+
+  const char* out_path = log_path.empty() ? "/dev/null" : log_path.c_str();
+  const char* cwd = task.cwd.empty() ? nullptr : task.cwd.c_str();
+  pid_t pid = Spawn(!request.shell, argv.data(), envp_.data(), out_path, cwd);
+  if (pid == -ENOENT && !log_path.empty() && LogDirVanished(log_path) &&
+      EnsureLogDir(log_path, true).empty()) {
+    pid = Spawn(!request.shell, argv.data(), envp_.data(), out_path, cwd);
+  }
+  if (pid < 0) {
+    return ReportLaunchFailure(request.run, DescribeSpawnError(-pid, args[0], log_path, task.cwd));
+  }
+
+  Watch(request.run, pid, std::move(log_path));
+}
+
+// Hands a spawned child to the reaper. The child is ours until reaped (nothing here waits for
+// "any child"), so its pid cannot be recycled before pidfd_open; SIGCHLD set to SIG_IGN would
+// break that, and rota never sets it.
+void ProcessLauncher::Watch(RunId run, pid_t pid, std::string log_path) {
+  const int pidfd = PidfdOpen(pid);
+  Child* child = nullptr;
+  if (pidfd >= 0) {
+    std::lock_guard lock(mu_);
+    child = &children_[run];
+    *child = Child{run, pid, pidfd, std::move(log_path)};
+  }
+  epoll_event event{};
+  event.events = EPOLLIN;
+  event.data.ptr = child;  // stable: unordered_map nodes do not move
+  if (pidfd >= 0 && epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, pidfd, &event) == 0) return;
+
+  const int err = errno;  // the child cannot be watched (out of fds or memory): undo the start
+  if (child != nullptr) {
+    std::lock_guard lock(mu_);
+    children_.erase(run);
+  }
+  kill(-pid, SIGKILL);
+  waitpid(pid, nullptr, 0);
+  if (pidfd >= 0) close(pidfd);
+  ReportLaunchFailure(run, "cannot watch process " + std::to_string(pid) + ": " + ErrnoText(err));
+}
+
+void ProcessLauncher::ReapLoop() {
+  constexpr int kMaxEvents = 64;
+  epoll_event events[kMaxEvents];
+  std::vector<RunExit> exits;
+  for (;;) {
+    const int n = epoll_wait(epoll_fd_, events, kMaxEvents, -1);
+    if (n < 0 && errno != EINTR) return;  // only EBADF/EINVAL: the fds are gone
+    exits.clear();
+    {
+      std::lock_guard lock(mu_);
+      for (int i = 0; i < n; ++i) {
+        if (events[i].data.ptr == nullptr) {
+          uint64_t count;
+          [[maybe_unused]] ssize_t r = read(wake_fd_, &count, sizeof count);
+          continue;
+        }
+        Child& child = *static_cast<Child*>(events[i].data.ptr);
+        // A group we were stopping dies whole: a grandchild that ignored SIGTERM must not outlive
+        // its leader. The leader is a zombie until waitid below, so its pgid cannot be reused yet.
+        if (child.terminating) kill(-child.pid, SIGKILL);
+        siginfo_t info{};
+        const int rc =
+            waitid(static_cast<idtype_t>(P_PIDFD), child.pidfd, &info, WEXITED | WNOHANG);
+        const int err = rc == 0 ? 0 : errno;
+        if (rc == 0 && info.si_pid == 0) continue;  // not exited after all
+        RunExit exit;
+        if (rc == 0) {
+          exit = ExitOf(info);
+        } else {  // ECHILD: someone else reaped it (waitpid(-1) elsewhere); the status is lost
+          exit.exit_code = 255;
+          exit.error = "exit status lost: " + ErrnoText(err);
+        }
+        exit.run = child.run;
+        exit.log_path = std::move(child.log_path);
+        exits.push_back(std::move(exit));
+        // DEL before close: a forked copy of the fd would otherwise keep the registration (and
+        // its pointer to the erased Child) alive.
+        epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, child.pidfd, nullptr);
+        close(child.pidfd);
+        children_.erase(child.run);
+      }
+      if (stopping_) return;
+    }
+    for (RunExit& exit : exits) sink_(std::move(exit));
+  }
+}
+
+void ProcessLauncher::Signal(RunId run, int signo) {
+  std::lock_guard lock(mu_);  // held across kill: the reaper cannot reap (free the pid) meanwhile
+  auto it = children_.find(run);
+  if (it == children_.end()) return;
+  it->second.terminating = true;
+  // ESRCH: the child moved itself out of its group (setsid); it still has its own pid.
+  if (kill(-it->second.pid, signo) != 0 && errno == ESRCH) kill(it->second.pid, signo);
+}
+
+void ProcessLauncher::SignalAll(int signo) {
+  std::lock_guard lock(mu_);
+  for (auto& [run, child] : children_) {
+    child.terminating = true;
+    if (kill(-child.pid, signo) != 0 && errno == ESRCH) kill(child.pid, signo);
+  }
+}
+
+size_t ProcessLauncher::Running() const {
+  std::lock_guard lock(mu_);
+  return children_.size();
+}
+
+}  // namespace rota

@@ -39,6 +39,22 @@ TEST(StopTest, TearsDownInReverseDependencyOrder) {
   auto events = Summaries(ReadEvents(dir / "stop.jsonl"), "stop.");
   EXPECT_EQ(std::count(events.begin(), events.end(), "stop.succeeded last"), 1);
   EXPECT_EQ(std::count(events.begin(), events.end(), "stop.started no-teardown"), 0);
+  // The run's logs survive the teardown; the stop commands log apart.
+  EXPECT_TRUE(std::filesystem::exists(dir / ".rota/logs/clusters/last/0.1.log"));
+  EXPECT_TRUE(std::filesystem::exists(dir / ".rota/logs/stop/clusters/last/0.1.log"));
+}
+
+TEST(StopTest, AFailingStopDoesNotStopTheOthersAndExitsOne) {
+  ScratchDir dir;
+  WriteFile(dir / "spec.yaml", R"(name: t
+tasks:
+  - {name: a, command: "true", stop: "echo down a >> order"}
+  - {name: b, command: "true", stop: "exit 5", requires: [a]}
+)");
+  Outcome o = RunRota(dir.path(), {"stop", "spec.yaml"});
+  EXPECT_EQ(o.exit_code, 1);
+  EXPECT_THAT(o.out, HasSubstr("FAILED stop default/b: exit code 5"));
+  EXPECT_EQ(ReadFile(dir / "order"), "down a\n");
 }
 
 TEST(InterruptTest, CtrlCStopsEverythingAndLeavesNoProcessBehind) {

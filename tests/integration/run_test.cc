@@ -146,6 +146,21 @@ tasks:
   EXPECT_THAT(Summaries(Events(), "signal."), ElementsAre("signal.posted", "signal.posted"));
 }
 
+TEST_F(RunTest, ASignalWhosePosterFailedSkipsItsWaitersInsteadOfHanging) {
+  Outcome o = Run(R"(name: sig
+on_failure: continue
+tasks:
+  - {name: p, command: "exit 1", posts: [p/ok]}
+  - {name: w, command: "true", requires: [{signal: p/ok}]}
+)");
+  EXPECT_EQ(o.exit_code, 1) << o.err;
+  auto events = Events();
+  auto skipped = std::find_if(events.begin(), events.end(),
+                              [](auto& e) { return e["type"] == "task.skipped"; });
+  ASSERT_NE(skipped, events.end());
+  EXPECT_EQ((*skipped)["reason"], "signal p/ok will not be posted: default/p failed");
+}
+
 TEST_F(RunTest, AnUnpostedSignalIsAnErrorWithAHint) {
   Outcome o = Run(R"(name: sig
 tasks:

@@ -91,7 +91,7 @@ void Progress::PrintLogTail(const Event& e) {
   const std::string path = RunLogPath(options_.log_dir, e.job, e.task, e.instance, e.attempt);
   const std::string tail = TailOfFile(path, options_.log_tail_lines);
   if (tail.empty()) {
-    Line("  (no output; log: " + path + ")");
+    Line("  (it printed nothing)");
     return;
   }
   std::string text;

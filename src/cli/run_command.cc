@@ -85,7 +85,21 @@ int RunWorkflow(const RunOptions& options) {
     }
   });
   SystemClock clock;
-  ProcessLauncher launcher(loop.exit_sink());
+  // The loop reaps exits itself (no reaper thread, no hop). Exits reaped in ReapReady are handed
+  // to the engine right after; a launch failure, reported from inside Launch (inside the engine),
+  // goes through the inbox so that the engine is never re-entered.
+  std::vector<RunExit> reaped;
+  bool reaping = false;
+  ExitSink to_inbox = loop.exit_sink();
+  ProcessLauncher launcher(
+      [&](RunExit exit) {
+        if (reaping) {
+          reaped.push_back(std::move(exit));
+        } else {
+          to_inbox(std::move(exit));
+        }
+      },
+      ProcessLauncher::Reaping::kByCaller, ProcessLauncher::OutputCapture::kThroughPipe);
   EngineOptions engine_options;
   engine_options.default_max_workers = validate.default_max_workers;
   engine_options.kill_grace = options.kill_grace;
@@ -99,13 +113,20 @@ int RunWorkflow(const RunOptions& options) {
   submit.log_dir = options.teardown ? options.log_dir + "/stop" : options.log_dir;
   submit.teardown = options.teardown;
   const JobId id = engine.Submit(std::move(job), submit);
+  EngineLoop::Source exits{launcher.exit_fd(), [&](Engine& e) {
+                             reaping = true;
+                             launcher.ReapReady();
+                             reaping = false;
+                             for (const RunExit& exit : reaped) e.OnRunExit(exit);
+                             reaped.clear();
+                           }};
   loop.Run(
       engine, [](const Engine& e) { return e.AllFinished() && e.running() == 0; },
       [&] {
         sinks.Flush();
         progress.Tick();
       },
-      std::chrono::milliseconds(100));
+      std::chrono::milliseconds(100), {exits});
   sinks.Flush();
   progress.Finish();
 

@@ -43,11 +43,20 @@ class EngineLoop {
     return answer;
   }
 
+  // A descriptor the loop watches besides its inbox: when `fd` is readable, `ready` runs on the
+  // loop thread (e.g. the launcher reaping exits and reporting them straight to the engine, which
+  // saves a thread hop per exit).
+  struct Source {
+    int fd;
+    std::function<void(Engine&)> ready;
+  };
+
   // Runs the loop on the calling thread until `done(engine)` holds after a batch. `on_idle` runs
   // after each batch and at least every `tick` (flush sinks, redraw progress).
   // REQUIRES: the engine's clock is a real clock (the loop sleeps in real time).
   void Run(Engine& engine, const std::function<bool(const Engine&)>& done,
-           const std::function<void()>& on_idle, Duration tick);
+           const std::function<void()>& on_idle, Duration tick,
+           const std::vector<Source>& sources = {});
 
  private:
   using Message = std::variant<RunExit, Request>;

@@ -20,6 +20,7 @@
 #include "core/command_template.h"
 #include "core/frame_set.h"
 #include "exec/log_path.h"
+#include "exec/run_output.h"
 
 extern char** environ;
 
@@ -41,15 +42,6 @@ constexpr std::string_view kRunVars[] = {"ROTA_JOB",         "ROTA_TASK",      "
 
 std::string ErrnoText(int err) { return std::generic_category().message(err); }
 
-// mkdir -p. Returns 0, or the errno of the mkdir that failed.
-int MakeDirs(const std::string& dir) {
-  if (mkdir(dir.c_str(), 0777) == 0 || errno == EEXIST) return 0;
-  if (errno != ENOENT) return errno;
-  const size_t slash = dir.find_last_of('/');
-  if (slash == std::string::npos || slash == 0) return ENOENT;
-  if (int err = MakeDirs(dir.substr(0, slash)); err != 0) return err;
-  return (mkdir(dir.c_str(), 0777) == 0 || errno == EEXIST) ? 0 : errno;
-}
 
 // The attributes every child gets; built once, read-only afterwards.
 struct SpawnAttr {
@@ -77,13 +69,17 @@ const posix_spawnattr_t& Attr() {
 
 // Starts argv[0] (searched in PATH if `search_path`). Returns the pid, or -errno.
 pid_t Spawn(bool search_path, char* const argv[], char* const envp[], const char* out_path,
-            const char* cwd) {
+            int out_fd, const char* cwd) {
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   // Not O_CLOEXEC: these become the child's 0, 1 and 2. The log is opened before the chdir, so a
   // relative log_dir means relative to rota's own working directory.
   posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 1, out_path, O_WRONLY | O_CREAT | O_TRUNC, 0666);
+  if (out_fd >= 0) {  // a pipe to the launcher (OutputCapture::kThroughPipe)
+    posix_spawn_file_actions_adddup2(&actions, out_fd, 1);
+  } else {
+    posix_spawn_file_actions_addopen(&actions, 1, out_path, O_WRONLY | O_CREAT | O_TRUNC, 0666);
+  }
   posix_spawn_file_actions_adddup2(&actions, 1, 2);
   if (cwd != nullptr) posix_spawn_file_actions_addchdir_np(&actions, cwd);
   // Sockets, databases and other runs' logs opened without O_CLOEXEC must not leak into a run
@@ -161,7 +157,8 @@ RunExit ExitOf(const siginfo_t& info) {
 
 }  // namespace
 
-ProcessLauncher::ProcessLauncher(ExitSink sink) : sink_(std::move(sink)) {
+ProcessLauncher::ProcessLauncher(ExitSink sink, Reaping reaping, OutputCapture capture)
+    : sink_(std::move(sink)), capture_(capture) {
   for (char** e = environ; e != nullptr && *e != nullptr; ++e) parent_env_.emplace_back(*e);
   epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
   wake_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -173,7 +170,7 @@ ProcessLauncher::ProcessLauncher(ExitSink sink) : sink_(std::move(sink)) {
     init_error_ = "cannot start the process launcher: " + ErrnoText(errno);
     return;
   }
-  reaper_ = std::thread([this] { ReapLoop(); });
+  if (reaping == Reaping::kOwnThread) reaper_ = std::thread([this] { ReapLoop(); });
 }
 
 ProcessLauncher::~ProcessLauncher() {
@@ -282,6 +279,14 @@ void ProcessLauncher::Launch(const LaunchRequest& request) {
   if (!request.log_dir.empty()) {
     log_path =
         RunLogPath(request.log_dir, request.job, task.name, request.instance, request.attempt);
+  }
+  std::unique_ptr<RunOutput> output;
+  if (capture_ == OutputCapture::kThroughPipe) {
+    output = std::make_unique<RunOutput>(log_path);
+    if (int err = output->Open(); err != 0) {
+      return ReportLaunchFailure(request.run, "cannot make an output pipe: " + ErrnoText(err));
+    }
+  } else if (!log_path.empty()) {
     if (std::string error = EnsureLogDir(log_path, false); !error.empty()) {
       return ReportLaunchFailure(request.run, std::move(error));
     }
@@ -289,34 +294,51 @@ void ProcessLauncher::Launch(const LaunchRequest& request) {
   BuildEnv(request, frames_text);
 
   const char* out_path = log_path.empty() ? "/dev/null" : log_path.c_str();
+  const int out_fd = output ? output->write_fd() : -1;
   const char* cwd = task.cwd.empty() ? nullptr : task.cwd.c_str();
-  pid_t pid = Spawn(!request.shell, argv.data(), envp_.data(), out_path, cwd);
-  if (pid == -ENOENT && !log_path.empty() && LogDirVanished(log_path) &&
+  pid_t pid = Spawn(!request.shell, argv.data(), envp_.data(), out_path, out_fd, cwd);
+  if (pid == -ENOENT && !output && !log_path.empty() && LogDirVanished(log_path) &&
       EnsureLogDir(log_path, true).empty()) {
-    pid = Spawn(!request.shell, argv.data(), envp_.data(), out_path, cwd);
+    pid = Spawn(!request.shell, argv.data(), envp_.data(), out_path, out_fd, cwd);
   }
+  if (output) output->CloseWriteEnd();
   if (pid < 0) {
     return ReportLaunchFailure(request.run, DescribeSpawnError(-pid, args[0], log_path, task.cwd));
   }
 
-  Watch(request.run, pid, std::move(log_path));
+  Watch(request.run, pid, std::move(log_path), std::move(output));
 }
 
-// Hands a spawned child to the reaper. The child is ours until reaped (nothing here waits for
-// "any child"), so its pid cannot be recycled before pidfd_open; SIGCHLD set to SIG_IGN would
-// break that, and rota never sets it.
-void ProcessLauncher::Watch(RunId run, pid_t pid, std::string log_path) {
+void ProcessLauncher::Watch(RunId run, pid_t pid, std::string log_path,
+                            std::unique_ptr<RunOutput> output) {
   const int pidfd = PidfdOpen(pid);
   Child* child = nullptr;
   if (pidfd >= 0) {
     std::lock_guard lock(mu_);
-    child = &children_[run];
-    *child = Child{run, pid, pidfd, std::move(log_path)};
+    child = &children_[run];  // stable: unordered_map nodes do not move
+    child->run = run;
+    child->pid = pid;
+    child->pidfd = pidfd;
+    child->log_path = std::move(log_path);
+    child->output = std::move(output);
+    child->exit_tag = {child, false};
+    child->output_tag = {child, true};
   }
   epoll_event event{};
   event.events = EPOLLIN;
-  event.data.ptr = child;  // stable: unordered_map nodes do not move
-  if (pidfd >= 0 && epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, pidfd, &event) == 0) return;
+  bool watched = false;
+  if (child != nullptr) {
+    event.data.ptr = &child->exit_tag;
+    watched = epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, pidfd, &event) == 0;
+    if (watched && child->output) {
+      event.data.ptr = &child->output_tag;
+      if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, child->output->read_fd(), &event) != 0) {
+        epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, pidfd, nullptr);
+        watched = false;
+      }
+    }
+  }
+  if (watched) return;
 
   const int err = errno;  // the child cannot be watched (out of fds or memory): undo the start
   if (child != nullptr) {
@@ -330,50 +352,70 @@ void ProcessLauncher::Watch(RunId run, pid_t pid, std::string log_path) {
 }
 
 void ProcessLauncher::ReapLoop() {
+  while (ReapOnce(-1)) {
+  }
+}
+
+void ProcessLauncher::ReapReady() { ReapOnce(0); }
+
+bool ProcessLauncher::ReapOnce(int timeout_ms) {
   constexpr int kMaxEvents = 64;
   epoll_event events[kMaxEvents];
   std::vector<RunExit> exits;
-  for (;;) {
-    const int n = epoll_wait(epoll_fd_, events, kMaxEvents, -1);
-    if (n < 0 && errno != EINTR) return;  // only EBADF/EINVAL: the fds are gone
-    exits.clear();
-    {
-      std::lock_guard lock(mu_);
-      for (int i = 0; i < n; ++i) {
-        if (events[i].data.ptr == nullptr) {
-          uint64_t count;
-          [[maybe_unused]] ssize_t r = read(wake_fd_, &count, sizeof count);
-          continue;
-        }
-        Child& child = *static_cast<Child*>(events[i].data.ptr);
-        // A group we were stopping dies whole: a grandchild that ignored SIGTERM must not outlive
-        // its leader. The leader is a zombie until waitid below, so its pgid cannot be reused yet.
-        if (child.terminating) kill(-child.pid, SIGKILL);
-        siginfo_t info{};
-        const int rc =
-            waitid(static_cast<idtype_t>(P_PIDFD), child.pidfd, &info, WEXITED | WNOHANG);
-        const int err = rc == 0 ? 0 : errno;
-        if (rc == 0 && info.si_pid == 0) continue;  // not exited after all
-        RunExit exit;
-        if (rc == 0) {
-          exit = ExitOf(info);
-        } else {  // ECHILD: someone else reaped it (waitpid(-1) elsewhere); the status is lost
-          exit.exit_code = 255;
-          exit.error = "exit status lost: " + ErrnoText(err);
-        }
-        exit.run = child.run;
-        exit.log_path = std::move(child.log_path);
-        exits.push_back(std::move(exit));
-        // DEL before close: a forked copy of the fd would otherwise keep the registration (and
-        // its pointer to the erased Child) alive.
-        epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, child.pidfd, nullptr);
-        close(child.pidfd);
-        children_.erase(child.run);
+  const int n = epoll_wait(epoll_fd_, events, kMaxEvents, timeout_ms);
+  if (n < 0 && errno != EINTR) return false;  // only EBADF/EINVAL: the fds are gone
+  {
+    std::lock_guard lock(mu_);
+    for (int i = 0; i < n; ++i) {
+      if (events[i].data.ptr == nullptr) {
+        uint64_t count;
+        [[maybe_unused]] ssize_t r = read(wake_fd_, &count, sizeof count);
+        continue;
       }
-      if (stopping_) return;
+      const EpollTag& tag = *static_cast<const EpollTag*>(events[i].data.ptr);
+      Child& child = *tag.child;
+      if (tag.output) {  // the run wrote something, or closed its output
+        if (!child.output->Drain()) {
+          epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, child.output->read_fd(), nullptr);
+          child.output_done = true;
+        }
+        continue;
+      }
+      // A group we were stopping dies whole: a grandchild that ignored SIGTERM must not outlive
+      // its leader. The leader is a zombie until waitid below, so its pgid cannot be reused yet.
+      if (child.terminating) kill(-child.pid, SIGKILL);
+      siginfo_t info{};
+      const int rc =
+          waitid(static_cast<idtype_t>(P_PIDFD), child.pidfd, &info, WEXITED | WNOHANG);
+      const int err = rc == 0 ? 0 : errno;
+      if (rc == 0 && info.si_pid == 0) continue;  // not exited after all
+      RunExit exit;
+      if (rc == 0) {
+        exit = ExitOf(info);
+      } else {  // ECHILD: someone else reaped it (waitpid(-1) elsewhere); the status is lost
+        exit.exit_code = 255;
+        exit.error = "exit status lost: " + ErrnoText(err);
+      }
+      exit.run = child.run;
+      exit.log_path = std::move(child.log_path);
+      if (child.output) {  // what it wrote before exiting is in the pipe: log it before reporting
+        if (!child.output_done) {
+          child.output->Drain();
+          epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, child.output->read_fd(), nullptr);
+        }
+        child.output->Close();
+      }
+      exits.push_back(std::move(exit));
+      // DEL before close: a forked copy of the fd would otherwise keep the registration (and
+      // its pointer to the erased Child) alive.
+      epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, child.pidfd, nullptr);
+      close(child.pidfd);
+      children_.erase(child.run);
     }
-    for (RunExit& exit : exits) sink_(std::move(exit));
+    if (stopping_) return false;
   }
+  for (RunExit& exit : exits) sink_(std::move(exit));
+  return true;
 }
 
 void ProcessLauncher::Signal(RunId run, int signo) {

@@ -7,6 +7,7 @@
 
 #include <sys/types.h>
 
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -15,6 +16,7 @@
 #include <vector>
 
 #include "engine/launcher.h"
+#include "exec/run_output.h"
 
 namespace rota {
 
@@ -33,8 +35,22 @@ namespace rota {
 // reporting them: whoever built the sink may already be gone.
 class ProcessLauncher final : public Launcher {
  public:
+  enum class Reaping {
+    kOwnThread,  // a reaper thread reports exits (the agent, tests)
+    kByCaller,   // the owner polls exit_fd() and calls ReapReady() on its own thread (`rota run`:
+                 // the engine loop hears an exit without a thread hop, as ninja does)
+  };
+
+  enum class OutputCapture {
+    kDirectToFile,  // the child writes its log file itself: it survives a restart of its parent
+                    // (the agent); the file exists even when the run prints nothing
+    kThroughPipe,   // the launcher reads a pipe and creates the log on the first byte (`rota run`:
+                    // no file system work for quiet runs; see exec/run_output.h)
+  };
+
   // `sink` must stay callable until the destructor returns.
-  explicit ProcessLauncher(ExitSink sink);
+  explicit ProcessLauncher(ExitSink sink, Reaping reaping = Reaping::kOwnThread,
+                           OutputCapture capture = OutputCapture::kDirectToFile);
   ~ProcessLauncher() override;
   ProcessLauncher(const ProcessLauncher&) = delete;
   ProcessLauncher& operator=(const ProcessLauncher&) = delete;
@@ -59,22 +75,38 @@ class ProcessLauncher final : public Launcher {
   // Runs launched and not yet reaped.
   size_t Running() const;
 
+  // Reaping::kByCaller: readable when a child may have exited; then call ReapReady(), which reaps
+  // what has exited and calls the sink on the calling thread. Never blocks.
+  int exit_fd() const { return epoll_fd_; }
+  void ReapReady();
+
  private:
+  struct Child;
+  // What an epoll event is about: a child's exit (its pidfd) or its output (its pipe).
+  struct EpollTag {
+    Child* child = nullptr;
+    bool output = false;
+  };
   struct Child {
     RunId run = 0;
     pid_t pid = 0;  // also the pgid: the child leads its own group
     int pidfd = -1;
     std::string log_path;
     bool terminating = false;  // we signalled it: when the leader dies, the rest of its group goes too
+    std::unique_ptr<RunOutput> output;  // OutputCapture::kThroughPipe only
+    bool output_done = false;           // the pipe reached end of file
+    EpollTag exit_tag, output_tag;      // point back at this Child
   };
 
-  void Watch(RunId run, pid_t pid, std::string log_path);
+  void Watch(RunId run, pid_t pid, std::string log_path, std::unique_ptr<RunOutput> output);
   void ReapLoop();
+  bool ReapOnce(int timeout_ms);  // false once the launcher is stopping
   void ReportLaunchFailure(RunId run, std::string error);
   std::string EnsureLogDir(const std::string& log_path, bool force);
   void BuildEnv(const LaunchRequest& request, std::string_view frames_text);
 
   const ExitSink sink_;
+  const OutputCapture capture_;
   std::string init_error_;  // why the launcher cannot work; "" when it can
   int epoll_fd_ = -1;       // pidfds of live children, plus wake_fd_
   int wake_fd_ = -1;        // eventfd: tells the reaper to stop

@@ -20,7 +20,7 @@ tasks:
   - {name: dr1-base, pool: dr1, command: "echo up dr1-base >> order", stop: "echo down dr1-base >> order"}
   - {name: dr1-addon, pool: dr1, command: "echo up dr1-addon >> order", stop: "echo down dr1-addon >> order", requires: [dr1-base, {signal: hub/ready}]}
   - {name: no-teardown, pool: hub, command: "true", requires: [dr1-addon]}
-  - {name: last, pool: hub, command: "echo up last >> order", stop: "echo down last >> order", requires: [no-teardown]}
+  - {name: last, pool: hub, command: "echo up last | tee -a order", stop: "echo down last | tee -a order", requires: [no-teardown]}
 )";
 
 TEST(StopTest, TearsDownInReverseDependencyOrder) {
@@ -39,9 +39,11 @@ TEST(StopTest, TearsDownInReverseDependencyOrder) {
   auto events = Summaries(ReadEvents(dir / "stop.jsonl"), "stop.");
   EXPECT_EQ(std::count(events.begin(), events.end(), "stop.succeeded last"), 1);
   EXPECT_EQ(std::count(events.begin(), events.end(), "stop.started no-teardown"), 0);
-  // The run's logs survive the teardown; the stop commands log apart.
-  EXPECT_TRUE(std::filesystem::exists(dir / ".rota/logs/clusters/last/0.1.log"));
-  EXPECT_TRUE(std::filesystem::exists(dir / ".rota/logs/stop/clusters/last/0.1.log"));
+  // The run's logs survive the teardown; the stop commands log apart. A run that printed nothing
+  // leaves no log file.
+  EXPECT_EQ(ReadFile(dir / ".rota/logs/clusters/last/0.1.log"), "up last\n");
+  EXPECT_EQ(ReadFile(dir / ".rota/logs/stop/clusters/last/0.1.log"), "down last\n");
+  EXPECT_FALSE(std::filesystem::exists(dir / ".rota/logs/clusters/hub-base"));
 }
 
 TEST(StopTest, AFailingStopDoesNotStopTheOthersAndExitsOne) {

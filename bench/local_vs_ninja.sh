@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # rota run vs ninja on the same work, in one invocation (DESIGN section 9):
 #   indep: N independent `true` tasks;  chain: an N-task chain.
-# Both run with 2 parallel jobs, output discarded; best wall time of REPS runs each.
+# Both run with 2 parallel jobs, output discarded; runs alternate, best wall time of REPS each.
 # Prints each wall time and the ratio rota/ninja (targets: <= 1.10 indep, <= 1.20 chain).
 # Usage: bench/local_vs_ninja.sh PATH_TO_ROTA [N] [REPS]
 set -euo pipefail
@@ -33,26 +33,27 @@ gen() {  # $1 = indep|chain: writes $W/$1/build.ninja and $W/$1/spec.yaml
   }'
 }
 
-best_of() {  # runs "$@" REPS times in the current directory; prints the best wall seconds
-  local best="" t0 t1 dt
-  for _ in $(seq "$REPS"); do
-    rm -rf .ninja_log .ninja_deps .rota
-    t0=$(date +%s.%N)
-    "$@" >/dev/null 2>&1 || { echo "failed: $*" >&2; exit 1; }
-    t1=$(date +%s.%N)
-    dt=$(echo "$t1 - $t0" | bc -l)
-    if [ -z "$best" ] || (( $(echo "$dt < $best" | bc -l) )); then best=$dt; fi
-  done
-  echo "$best"
+run_once() {  # runs "$@" once in the current directory; prints its wall seconds
+  local t0 t1
+  rm -rf .ninja_log .ninja_deps .rota
+  t0=$(date +%s.%N)
+  "$@" >/dev/null 2>&1 || { echo "failed: $*" >&2; exit 1; }
+  t1=$(date +%s.%N)
+  echo "$t1 - $t0" | bc -l
 }
+min() { if [ -z "$1" ] || (( $(echo "$2 < $1" | bc -l) )); then echo "$2"; else echo "$1"; fi; }
 
 echo "rota vs ninja: N=$N, -j2, best of $REPS, $(nproc) cpus, ninja $(ninja --version)"
 declare -A target=([indep]=1.10 [chain]=1.20)
 for kind in indep chain; do
   gen "$kind"
   cd "$W/$kind"
-  tn=$(best_of ninja -j2)
-  tr=$(best_of "$ROTA" run spec.yaml --jobs 2 --quiet)
+  # Interleaved, so that a slow spell of the machine hits both alike; best of REPS each.
+  tn=""; tr=""
+  for _ in $(seq "$REPS"); do
+    tn=$(min "$tn" "$(run_once ninja -j2)")
+    tr=$(min "$tr" "$(run_once "$ROTA" run spec.yaml --jobs 2 --quiet)")
+  done
   ratio=$(echo "$tr / $tn" | bc -l)
   verdict=$( (( $(echo "$ratio <= ${target[$kind]}" | bc -l) )) && echo "met" || echo "NOT met")
   printf '%-6s ninja %6.3fs (%5.0f/s)   rota %6.3fs (%5.0f/s)   ratio %.3f (target <= %s: %s)\n' \

@@ -1,43 +1,30 @@
 #include "cli/interrupts.h"
 
-#include <atomic>
+#include <sys/signalfd.h>
+#include <unistd.h>
 
 namespace rota {
-namespace {
 
-// Sent by the destructor to wake the watcher thread out of sigwait.
-constexpr int kStopSignal = SIGUSR2;
-
-sigset_t WatchedSignals() {
+Interrupts::Interrupts() {
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
-  sigaddset(&set, kStopSignal);
-  return set;
+  sigprocmask(SIG_BLOCK, &set, &old_mask_);
+  fd_ = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 }
 
-}  // namespace
-
-InterruptWatcher::InterruptWatcher(std::function<void(int, int)> on_interrupt)
-    : on_interrupt_(std::move(on_interrupt)) {
-  sigset_t set = WatchedSignals();
-  pthread_sigmask(SIG_BLOCK, &set, &old_mask_);
-  thread_ = std::thread([this, set] {
-    for (;;) {
-      int signo = 0;
-      if (sigwait(&set, &signo) != 0) continue;
-      if (signo == kStopSignal) return;
-      last_signal_ = signo;
-      on_interrupt_(++count_, signo);
-    }
-  });
+Interrupts::~Interrupts() {
+  if (fd_ >= 0) close(fd_);
+  sigprocmask(SIG_SETMASK, &old_mask_, nullptr);
 }
 
-InterruptWatcher::~InterruptWatcher() {
-  pthread_kill(thread_.native_handle(), kStopSignal);
-  thread_.join();
-  pthread_sigmask(SIG_SETMASK, &old_mask_, nullptr);
+int Interrupts::Take() {
+  int n = 0;
+  signalfd_siginfo info;
+  while (read(fd_, &info, sizeof info) == static_cast<ssize_t>(sizeof info)) ++n;
+  count_ += n;
+  return n;
 }
 
 }  // namespace rota

@@ -58,6 +58,9 @@ void Progress::Line(const std::string& text) {
 }
 
 void Progress::Publish(const Event& e) {
+  const bool always_shown = e.type == EventType::kTaskFailed || e.type == EventType::kStopFailed ||
+                            e.type == EventType::kTaskRetrying;
+  if (!always_shown && (options_.quiet || options_.tty)) return;  // the common, cheap case
   const std::string key = e.task.empty() ? "" : KeyOf(e);
   const std::string attempt = e.attempt > 1 ? " (attempt " + std::to_string(e.attempt) + ")" : "";
   const std::string why = e.reason.empty() ? "" : ": " + std::string(e.reason);

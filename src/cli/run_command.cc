@@ -1,5 +1,6 @@
 #include "cli/run_command.h"
 
+#include <malloc.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -76,14 +77,7 @@ int RunWorkflow(const RunOptions& options) {
   sinks.Add(&progress);
 
   EngineLoop loop;
-  // Before any other thread starts, so that they all inherit the blocked mask.
-  InterruptWatcher interrupts([&loop](int n, int) {
-    if (n == 1) {
-      loop.Post([](Engine& e) { e.CancelAll("interrupted"); });
-    } else {
-      loop.Post([](Engine& e) { e.KillAll(); });
-    }
-  });
+  Interrupts interrupts;  // before anything could start a thread
   SystemClock clock;
   // The loop reaps exits itself (no reaper thread, no hop). Exits reaped in ReapReady are handed
   // to the engine right after; a launch failure, reported from inside Launch (inside the engine),
@@ -113,6 +107,8 @@ int RunWorkflow(const RunOptions& options) {
   submit.log_dir = options.teardown ? options.log_dir + "/stop" : options.log_dir;
   submit.teardown = options.teardown;
   const JobId id = engine.Submit(std::move(job), submit);
+  // Parsing a large spec leaves tens of MB of freed heap behind; hand it back before the run.
+  malloc_trim(0);
   EngineLoop::Source exits{launcher.exit_fd(), [&](Engine& e) {
                              reaping = true;
                              launcher.ReapReady();
@@ -120,13 +116,20 @@ int RunWorkflow(const RunOptions& options) {
                              for (const RunExit& exit : reaped) e.OnRunExit(exit);
                              reaped.clear();
                            }};
+  // Ctrl-C once: cancel (SIGTERM to every run, SIGKILL after the grace); twice: SIGKILL now.
+  EngineLoop::Source ctrl_c{interrupts.fd(), [&](Engine& e) {
+                              const int before = interrupts.count();
+                              if (interrupts.Take() == 0) return;
+                              if (before == 0) e.CancelAll("interrupted");
+                              if (interrupts.count() > 1) e.KillAll();
+                            }};
   loop.Run(
       engine, [](const Engine& e) { return e.AllFinished() && e.running() == 0; },
       [&] {
         sinks.Flush();
         progress.Tick();
       },
-      std::chrono::milliseconds(100), {exits});
+      std::chrono::milliseconds(100), {exits, ctrl_c});
   sinks.Flush();
   progress.Finish();
 

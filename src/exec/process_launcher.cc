@@ -312,10 +312,12 @@ void ProcessLauncher::Launch(const LaunchRequest& request) {
 void ProcessLauncher::Watch(RunId run, pid_t pid, std::string log_path,
                             std::unique_ptr<RunOutput> output) {
   const int pidfd = PidfdOpen(pid);
-  Child* child = nullptr;
+  int err = errno;
   if (pidfd >= 0) {
+    // Registered under the mutex: the reaper may see the pidfd fire at once (a quick run), and must
+    // not reap the child before both of its descriptors are in place.
     std::lock_guard lock(mu_);
-    child = &children_[run];  // stable: unordered_map nodes do not move
+    Child* child = &children_[run];  // stable: unordered_map nodes do not move
     child->run = run;
     child->pid = pid;
     child->pidfd = pidfd;
@@ -323,28 +325,22 @@ void ProcessLauncher::Watch(RunId run, pid_t pid, std::string log_path,
     child->output = std::move(output);
     child->exit_tag = {child, false};
     child->output_tag = {child, true};
-  }
-  epoll_event event{};
-  event.events = EPOLLIN;
-  bool watched = false;
-  if (child != nullptr) {
+    epoll_event event{};
+    event.events = EPOLLIN;
+    event.data.ptr = &child->output_tag;
+    const bool output_watched =
+        !child->output ||
+        epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, child->output->read_fd(), &event) == 0;
     event.data.ptr = &child->exit_tag;
-    watched = epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, pidfd, &event) == 0;
-    if (watched && child->output) {
-      event.data.ptr = &child->output_tag;
-      if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, child->output->read_fd(), &event) != 0) {
-        epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, pidfd, nullptr);
-        watched = false;
-      }
+    if (output_watched && epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, pidfd, &event) == 0) return;
+    err = errno;
+    if (output_watched && child->output) {
+      epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, child->output->read_fd(), nullptr);
     }
-  }
-  if (watched) return;
-
-  const int err = errno;  // the child cannot be watched (out of fds or memory): undo the start
-  if (child != nullptr) {
-    std::lock_guard lock(mu_);
     children_.erase(run);
   }
+  // The child cannot be watched (out of descriptors or memory): undo the start. Nobody reaped it,
+  // so its pid is still ours.
   kill(-pid, SIGKILL);
   waitpid(pid, nullptr, 0);
   if (pidfd >= 0) close(pidfd);

@@ -88,6 +88,21 @@ tasks:
   EXPECT_EQ(summaries.back(), "job.cancelled");
 }
 
+TEST(InterruptTest, SigtermBehavesLikeCtrlC) {
+  ScratchDir dir;
+  WriteFile(dir / "spec.yaml", R"(name: long
+tasks:
+  - {name: a, command: "echo $$ > a.pid; exec sleep 60"}
+)");
+  RotaProcess rota(dir.path(), {"run", "spec.yaml"});
+  ASSERT_TRUE(WaitFor([&] { return !ReadFile(dir / "a.pid").empty(); }, std::chrono::seconds(10)));
+  const pid_t pid = std::stoi(ReadFile(dir / "a.pid"));
+  rota.Signal(SIGTERM);
+  Outcome o = rota.Wait(std::chrono::seconds(20));
+  EXPECT_EQ(o.exit_code, 130) << o.out << o.err;
+  EXPECT_TRUE(WaitFor([&] { return !ProcessAlive(pid); }, std::chrono::seconds(2)));
+}
+
 TEST(VerbsTest, FramesPrintsOneChunkPerLine) {
   ScratchDir dir;
   Outcome o = RunRota(dir.path(), {"frames", "1-10", "--chunk", "4"});

@@ -40,14 +40,14 @@ class PipedLauncherTest : public ::testing::Test {
 
 TEST_F(PipedLauncherTest, WritesTheLogWhenTheRunPrints) {
   RunExit exit = Run(RunSpec::Sh("echo out; echo err >&2").Task("comp").Instance(2).Attempt(3));
-  EXPECT_EQ(exit.exit_code, 0);
+  EXPECT_EQ(exit.exit_code, 0) << exit.error;
   EXPECT_EQ(exit.log_path, log_dir_ + "/shot-010/comp/2.3.log");
   EXPECT_EQ(ReadFile(exit.log_path), "out\nerr\n");
 }
 
 TEST_F(PipedLauncherTest, AQuietRunLeavesNoFileAndNoDirectory) {
   RunExit exit = Run(RunSpec::Sh("true").Task("quiet"));
-  EXPECT_EQ(exit.exit_code, 0);
+  EXPECT_EQ(exit.exit_code, 0) << exit.error;
   EXPECT_FALSE(fs::exists(log_dir_ + "/shot-010/quiet"));
 }
 

@@ -210,16 +210,14 @@ TEST(FrameSetTest, SteppedSectionsMatchAReferenceImplementation) {
   }
 }
 
-TEST(FrameSetTest, ParsesTheLargestAllowedSetQuickly) {
-  auto begin = std::chrono::steady_clock::now();
+// Speed is a benchmark's business, not a test's: this checks the size and the single allocation.
+TEST(FrameSetTest, ParsesTheLargestAllowedSetInOneAllocation) {
   Result<std::vector<Frame>> got = ParseFrameSet("1-10000000");
-  auto elapsed = std::chrono::steady_clock::now() - begin;
   ASSERT_TRUE(got.ok());
   ASSERT_EQ(got->size(), 10'000'000u);
   EXPECT_EQ(got->front(), 1);
   EXPECT_EQ(got->back(), 10'000'000);
-  EXPECT_EQ(got->capacity(), got->size());      // Reserved once, never regrown.
-  EXPECT_LT(elapsed, std::chrono::seconds(2));  // Generous: Debug and sanitizer builds too.
+  EXPECT_EQ(got->capacity(), got->size());  // Reserved once, never regrown.
 }
 
 TEST(FrameSetTest, InterleaveOfALargeRangeEmitsEveryFrameOnce) {

@@ -8,6 +8,7 @@
 namespace rota {
 
 using namespace engine_internal;
+
 Engine::Engine(const Clock& clock, Launcher& launcher, EventSink& events, EngineOptions options)
     : clock_(clock), launcher_(launcher), events_(events), options_(std::move(options)) {}
 

@@ -1,0 +1,417 @@
+#include "store/sqlite_store.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <limits>
+#include <optional>
+#include <utility>
+
+namespace rota {
+namespace {
+
+// How long a statement waits for another connection's lock before failing with "database is
+// locked": long enough to ride out a checkpoint or a second process's migration.
+constexpr int kBusyTimeoutMs = 5000;
+
+int64_t NowMicros() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// Resets a cached statement and clears its bindings when the scope ends, whichever way it ends.
+// A reset statement also ends the read transaction it held open, which would otherwise keep WAL
+// checkpoints from finishing. Bindings are SQLITE_STATIC, so they must not outlive the scope.
+class ResetOnExit {
+ public:
+  explicit ResetOnExit(sqlite3_stmt* statement) : statement_(statement) {}
+  ResetOnExit(const ResetOnExit&) = delete;
+  ResetOnExit& operator=(const ResetOnExit&) = delete;
+  ~ResetOnExit() {
+    sqlite3_reset(statement_);
+    sqlite3_clear_bindings(statement_);
+  }
+
+ private:
+  sqlite3_stmt* statement_;
+};
+
+int BindOne(sqlite3_stmt* s, int index, int value) { return sqlite3_bind_int(s, index, value); }
+int BindOne(sqlite3_stmt* s, int index, int64_t value) {
+  return sqlite3_bind_int64(s, index, static_cast<sqlite3_int64>(value));
+}
+int BindOne(sqlite3_stmt* s, int index, uint64_t value) {
+  return sqlite3_bind_int64(s, index, static_cast<sqlite3_int64>(value));
+}
+int BindOne(sqlite3_stmt* s, int index, const std::string& value) {
+  return sqlite3_bind_text(s, index, value.data(), static_cast<int>(value.size()), SQLITE_STATIC);
+}
+int BindOne(sqlite3_stmt* s, int index, const std::optional<int>& value) {
+  return value ? sqlite3_bind_int(s, index, *value) : sqlite3_bind_null(s, index);
+}
+
+// Binds `values` to ?1, ?2, ... in order; returns the first failure's code, or SQLITE_OK.
+template <class... Values>
+int BindAll(sqlite3_stmt* statement, const Values&... values) {
+  int index = 0;
+  int rc = SQLITE_OK;
+  ((rc = rc == SQLITE_OK ? BindOne(statement, ++index, values) : rc), ...);
+  return rc;
+}
+
+// Binds `values` and runs a statement that returns no rows. SQLITE_DONE means it worked.
+template <class... Values>
+int StepOnce(sqlite3_stmt* statement, const Values&... values) {
+  int rc = BindAll(statement, values...);
+  return rc == SQLITE_OK ? sqlite3_step(statement) : rc;
+}
+
+std::string ColumnText(sqlite3_stmt* s, int column) {
+  const unsigned char* text = sqlite3_column_text(s, column);
+  if (text == nullptr) return {};
+  return std::string(reinterpret_cast<const char*>(text),
+                     static_cast<size_t>(sqlite3_column_bytes(s, column)));
+}
+
+int64_t ColumnInt64(sqlite3_stmt* s, int column) {
+  return static_cast<int64_t>(sqlite3_column_int64(s, column));
+}
+
+uint64_t ColumnUint64(sqlite3_stmt* s, int column) {
+  return static_cast<uint64_t>(sqlite3_column_int64(s, column));
+}
+
+Error ConflictError(std::string what) {
+  return MakeError("store_conflict", std::move(what) + "; nothing of this commit was stored");
+}
+
+}  // namespace
+
+Error SQLiteStore::IoError(const std::string& operation, sqlite3* db) const {
+  // sqlite3_errmsg(nullptr) says "out of memory", which is the only way to get no handle.
+  return MakeError("store_io", operation + " " + path_ + ": " + sqlite3_errmsg(db));
+}
+
+Result<Unit> SQLiteStore::Execute(sqlite3* db, const char* sql, const std::string& operation) {
+  if (sqlite3_exec(db, sql, nullptr, nullptr, nullptr) != SQLITE_OK) return IoError(operation, db);
+  return Unit{};
+}
+
+Result<SQLiteStore::Statement> SQLiteStore::Prepare(sqlite3* db, const char* sql) {
+  sqlite3_stmt* statement = nullptr;
+  // PERSISTENT: these live as long as the store, so SQLite keeps them out of its lookaside memory.
+  if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &statement, nullptr) !=
+      SQLITE_OK) {
+    return IoError(std::string("could not prepare \"") + sql + "\" on", db);
+  }
+  return Statement(statement);
+}
+
+Result<std::unique_ptr<SQLiteStore>> SQLiteStore::Open(const std::string& path) {
+  std::unique_ptr<SQLiteStore> store(new SQLiteStore(path));
+  for (auto step : {&SQLiteStore::OpenWriter, &SQLiteStore::Migrate, &SQLiteStore::OpenReader,
+                    &SQLiteStore::PrepareCommitStatements}) {
+    Result<Unit> done = (store.get()->*step)();
+    if (!done.ok()) return done.error();
+  }
+  return store;
+}
+
+Result<Unit> SQLiteStore::OpenWriter() {
+  sqlite3* db = nullptr;
+  int rc = sqlite3_open_v2(path_.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
+  writer_.reset(db);  // a handle comes back even on failure, and must be closed
+  if (rc != SQLITE_OK) return IoError("could not open", db);
+  sqlite3_extended_result_codes(db, 1);  // tells a foreign-key failure from other constraints
+  sqlite3_busy_timeout(db, kBusyTimeoutMs);
+  // The journal_mode pragma answers with the mode now in effect; a file that cannot do WAL (on a
+  // network filesystem, say) answers with another one, and we would rather refuse than guess.
+  Result<Statement> wal = Prepare(db, "PRAGMA journal_mode=WAL");
+  if (!wal.ok()) return IoError("could not open", db);
+  if (sqlite3_step(wal->get()) != SQLITE_ROW) return IoError("could not open", db);
+  std::string mode = ColumnText(wal->get(), 0);
+  if (mode != "wal") {
+    return MakeError("store_io", "could not open " + path_ + ": it cannot use WAL journal mode (" +
+                                     "SQLite chose \"" + mode + "\")");
+  }
+  // FULL, not NORMAL: in WAL mode NORMAL does not sync the log on each commit, so a power loss can
+  // take back commits we already acknowledged. FULL costs one fsync per commit, and the engine
+  // commits once per loop batch, so that is one fsync per batch.
+  Result<Unit> durable = Execute(db, "PRAGMA synchronous=FULL", "could not open");
+  if (!durable.ok()) return durable;
+  return Execute(db, "PRAGMA foreign_keys=ON", "could not open");
+}
+
+Result<Unit> SQLiteStore::Migrate() {
+  sqlite3* db = writer_.get();
+  std::span<const char* const> migrations = SQLiteSchemaMigrations();
+  const int64_t known_version = static_cast<int64_t>(migrations.size());
+  // IMMEDIATE takes the write lock before the version is read, so that two processes opening a new
+  // file at the same time do not both run migration 1.
+  Result<Unit> begun = Execute(db, "BEGIN IMMEDIATE", "could not open");
+  if (!begun.ok()) return begun;
+  auto migrate = [&]() -> Result<Unit> {
+    Result<Unit> created = Execute(db,
+                                   "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                                   "version INTEGER PRIMARY KEY, applied_us INTEGER NOT NULL)",
+                                   "could not open");
+    if (!created.ok()) return created;
+    Result<Statement> current =
+        Prepare(db, "SELECT coalesce(max(version), 0) FROM schema_migrations");
+    if (!current.ok()) return current.error();
+    ResetOnExit reset_current(current->get());  // no statement left mid-read at COMMIT
+    if (sqlite3_step(current->get()) != SQLITE_ROW) return IoError("could not open", db);
+    const int64_t version = ColumnInt64(current->get(), 0);
+    if (version > known_version) {
+      return MakeError("store_version", path_ + ": the database is at schema version " +
+                                            std::to_string(version) + "; this rota knows up to " +
+                                            std::to_string(known_version));
+    }
+    Result<Statement> record =
+        Prepare(db, "INSERT INTO schema_migrations (version, applied_us) VALUES (?1, ?2)");
+    if (!record.ok()) return record.error();
+    for (int64_t next = version + 1; next <= known_version; ++next) {
+      const std::string operation =
+          "could not migrate to schema version " + std::to_string(next) + ":";
+      Result<Unit> migrated = Execute(db, migrations[static_cast<size_t>(next - 1)], operation);
+      if (!migrated.ok()) return migrated;
+      ResetOnExit reset(record->get());
+      if (StepOnce(record->get(), next, NowMicros()) != SQLITE_DONE) return IoError(operation, db);
+    }
+    return Execute(db, "COMMIT", "could not open");
+  };
+  Result<Unit> migrated = migrate();
+  if (!migrated.ok()) RollBackIfOpen();
+  return migrated;
+}
+
+Result<Unit> SQLiteStore::OpenReader() {
+  sqlite3* db = nullptr;
+  int rc = sqlite3_open_v2(path_.c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
+  reader_.reset(db);
+  if (rc != SQLITE_OK) return IoError("could not open for reading", db);
+  sqlite3_busy_timeout(db, kBusyTimeoutMs);
+  Result<Statement> since =
+      Prepare(db, "SELECT seq, ts_us, json FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2");
+  if (!since.ok()) return since.error();
+  events_since_ = std::move(since).value();
+  return Unit{};
+}
+
+Result<Unit> SQLiteStore::PrepareCommitStatements() {
+  // Upserts are INSERT ... ON CONFLICT DO UPDATE, not INSERT OR REPLACE: REPLACE deletes the old
+  // row first, which the foreign key from runs to jobs would refuse.
+  const std::pair<Statement*, const char*> statements[] = {
+      {&begin_, "BEGIN IMMEDIATE"},
+      {&commit_, "COMMIT"},
+      {&max_seq_, "SELECT coalesce(max(seq), 0) FROM events"},
+      {&upsert_job_,
+       "INSERT INTO jobs (id, name, queue, priority, spec_text, spec_format, submitted_us, state,"
+       " finished_us) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT (id) DO UPDATE SET"
+       " name = ?2, queue = ?3, priority = ?4, spec_text = ?5, spec_format = ?6,"
+       " submitted_us = ?7, state = ?8, finished_us = ?9"},
+      {&upsert_run_,
+       "INSERT INTO runs (id, job_id, task, instance, attempt, epoch, host, state, exit_code,"
+       " started_us, ended_us) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+       " ON CONFLICT (id) DO UPDATE SET job_id = ?2, task = ?3, instance = ?4, attempt = ?5,"
+       " epoch = ?6, host = ?7, state = ?8, exit_code = ?9, started_us = ?10, ended_us = ?11"},
+      {&insert_event_, "INSERT INTO events (seq, ts_us, json) VALUES (?1, ?2, ?3)"},
+      {&upsert_signal_,
+       "INSERT INTO signals (key, posted_us) VALUES (?1, ?2)"
+       " ON CONFLICT (key) DO UPDATE SET posted_us = ?2"},
+      {&upsert_config_,
+       "INSERT INTO config (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = "
+       "?2"},
+      {&upsert_agent_,
+       "INSERT INTO agents (id, name, resources_json, registered_us, last_heartbeat_us, state)"
+       " VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (id) DO UPDATE SET name = ?2,"
+       " resources_json = ?3, registered_us = ?4, last_heartbeat_us = ?5, state = ?6"},
+  };
+  for (const auto& [slot, sql] : statements) {
+    Result<Statement> prepared = Prepare(writer_.get(), sql);
+    if (!prepared.ok()) return prepared.error();
+    *slot = std::move(prepared).value();
+  }
+  return Unit{};
+}
+
+void SQLiteStore::RollBackIfOpen() {
+  // Some failures (a full disk during COMMIT, say) already rolled the transaction back.
+  if (sqlite3_get_autocommit(writer_.get()) == 0) {
+    sqlite3_exec(writer_.get(), "ROLLBACK", nullptr, nullptr, nullptr);
+  }
+}
+
+Result<Unit> SQLiteStore::Commit(const ChangeSet& changes) {
+  if (changes.empty()) return Unit{};  // nothing to make durable: skip the transaction and fsync
+  std::lock_guard<std::mutex> lock(write_mu_);
+  {
+    ResetOnExit reset(begin_.get());
+    if (sqlite3_step(begin_.get()) != SQLITE_DONE) {
+      return IoError("could not start a commit on", writer_.get());
+    }
+  }
+  Result<Unit> written = WriteChanges(changes);
+  if (written.ok()) {
+    ResetOnExit reset(commit_.get());
+    if (sqlite3_step(commit_.get()) == SQLITE_DONE) return Unit{};
+    written = IoError("could not commit to", writer_.get());
+  }
+  RollBackIfOpen();
+  return written;
+}
+
+Result<Unit> SQLiteStore::WriteChanges(const ChangeSet& changes) {
+  sqlite3* db = writer_.get();
+  // Jobs before runs: a run may belong to a job of the same ChangeSet.
+  for (const JobRecord& job : changes.jobs) {
+    ResetOnExit reset(upsert_job_.get());
+    if (StepOnce(upsert_job_.get(), job.id, job.name, job.queue, job.priority, job.spec_text,
+                 job.spec_format, job.submitted_us, job.state, job.finished_us) != SQLITE_DONE) {
+      return IoError("could not write job " + std::to_string(job.id) + " to", db);
+    }
+  }
+  for (const RunRecord& run : changes.runs) {
+    ResetOnExit reset(upsert_run_.get());
+    if (StepOnce(upsert_run_.get(), run.id, run.job_id, run.task, run.instance, run.attempt,
+                 run.epoch, run.host, run.state, run.exit_code, run.started_us,
+                 run.ended_us) != SQLITE_DONE) {
+      if (sqlite3_extended_errcode(db) == SQLITE_CONSTRAINT_FOREIGNKEY) {
+        return ConflictError("run " + std::to_string(run.id) + " belongs to job " +
+                             std::to_string(run.job_id) + ", which is not stored");
+      }
+      return IoError("could not write run " + std::to_string(run.id) + " to", db);
+    }
+  }
+  Result<Unit> events = WriteEvents(changes.events);
+  if (!events.ok()) return events;
+  for (const auto& [key, posted_us] : changes.signals_posted) {
+    ResetOnExit reset(upsert_signal_.get());
+    if (StepOnce(upsert_signal_.get(), key, posted_us) != SQLITE_DONE) {
+      return IoError("could not write signal \"" + key + "\" to", db);
+    }
+  }
+  for (const auto& [key, value] : changes.config) {
+    ResetOnExit reset(upsert_config_.get());
+    if (StepOnce(upsert_config_.get(), key, value) != SQLITE_DONE) {
+      return IoError("could not write config \"" + key + "\" to", db);
+    }
+  }
+  for (const AgentRecord& agent : changes.agents) {
+    ResetOnExit reset(upsert_agent_.get());
+    if (StepOnce(upsert_agent_.get(), agent.id, agent.name, agent.resources_json,
+                 agent.registered_us, agent.last_heartbeat_us, agent.state) != SQLITE_DONE) {
+      return IoError("could not write agent \"" + agent.id + "\" to", db);
+    }
+  }
+  return Unit{};
+}
+
+Result<Unit> SQLiteStore::WriteEvents(const std::vector<EventRecord>& events) {
+  if (events.empty()) return Unit{};
+  sqlite3* db = writer_.get();
+  uint64_t previous_seq = 0;
+  {
+    // Read inside the IMMEDIATE transaction, so no other writer can slip an event in after it.
+    ResetOnExit reset(max_seq_.get());
+    if (sqlite3_step(max_seq_.get()) != SQLITE_ROW) {
+      return IoError("could not read the last event seq of", db);
+    }
+    previous_seq = ColumnUint64(max_seq_.get(), 0);
+  }
+  for (const EventRecord& event : events) {
+    if (event.seq <= previous_seq) {
+      return ConflictError("event seq " + std::to_string(event.seq) + " is not above " +
+                           std::to_string(previous_seq) + ", the seq before it");
+    }
+    previous_seq = event.seq;
+    ResetOnExit reset(insert_event_.get());
+    if (StepOnce(insert_event_.get(), event.seq, event.ts_us, event.json) != SQLITE_DONE) {
+      return IoError("could not write event " + std::to_string(event.seq) + " to", db);
+    }
+  }
+  return Unit{};
+}
+
+Result<StoredState> SQLiteStore::Load() {
+  std::lock_guard<std::mutex> lock(write_mu_);
+  sqlite3* db = writer_.get();
+  // One read transaction, so that the tables agree with each other.
+  Result<Unit> begun = Execute(db, "BEGIN", "could not load from");
+  if (!begun.ok()) return begun.error();
+  StoredState state;
+  auto read_all = [&](const char* sql,
+                      const std::function<void(sqlite3_stmt*)>& on_row) -> Result<Unit> {
+    Result<Statement> query = Prepare(db, sql);
+    if (!query.ok()) return query.error();
+    int rc = SQLITE_OK;
+    while ((rc = sqlite3_step(query->get())) == SQLITE_ROW) on_row(query->get());
+    if (rc != SQLITE_DONE) return IoError("could not load from", db);
+    return Unit{};
+  };
+  const std::pair<const char*, std::function<void(sqlite3_stmt*)>> queries[] = {
+      {"SELECT id, name, queue, priority, spec_text, spec_format, submitted_us, state,"
+       " finished_us FROM jobs ORDER BY id",
+       [&](sqlite3_stmt* s) {
+         state.jobs.push_back(JobRecord{ColumnUint64(s, 0), ColumnText(s, 1), ColumnText(s, 2),
+                                        sqlite3_column_int(s, 3), ColumnText(s, 4),
+                                        ColumnText(s, 5), ColumnInt64(s, 6), ColumnText(s, 7),
+                                        ColumnInt64(s, 8)});
+       }},
+      {"SELECT id, job_id, task, instance, attempt, epoch, host, state, exit_code, started_us,"
+       " ended_us FROM runs ORDER BY id",
+       [&](sqlite3_stmt* s) {
+         std::optional<int> exit_code;
+         if (sqlite3_column_type(s, 8) != SQLITE_NULL) exit_code = sqlite3_column_int(s, 8);
+         state.runs.push_back(RunRecord{ColumnUint64(s, 0), ColumnUint64(s, 1), ColumnText(s, 2),
+                                        sqlite3_column_int(s, 3), sqlite3_column_int(s, 4),
+                                        ColumnUint64(s, 5), ColumnText(s, 6), ColumnText(s, 7),
+                                        exit_code, ColumnInt64(s, 9), ColumnInt64(s, 10)});
+       }},
+      {"SELECT key, posted_us FROM signals",
+       [&](sqlite3_stmt* s) { state.signals[ColumnText(s, 0)] = ColumnInt64(s, 1); }},
+      {"SELECT key, value FROM config",
+       [&](sqlite3_stmt* s) { state.config[ColumnText(s, 0)] = ColumnText(s, 1); }},
+      {"SELECT id, name, resources_json, registered_us, last_heartbeat_us, state FROM agents"
+       " ORDER BY id",
+       [&](sqlite3_stmt* s) {
+         state.agents.push_back(AgentRecord{ColumnText(s, 0), ColumnText(s, 1), ColumnText(s, 2),
+                                            ColumnInt64(s, 3), ColumnInt64(s, 4),
+                                            ColumnText(s, 5)});
+       }},
+      {"SELECT coalesce(max(seq), 0) FROM events",
+       [&](sqlite3_stmt* s) { state.last_seq = ColumnUint64(s, 0); }},
+  };
+  for (const auto& [sql, on_row] : queries) {
+    Result<Unit> read = read_all(sql, on_row);
+    if (!read.ok()) {
+      RollBackIfOpen();
+      return read.error();
+    }
+  }
+  RollBackIfOpen();  // ends the read transaction; nothing was written
+  return state;
+}
+
+Result<std::vector<EventRecord>> SQLiteStore::EventsSince(uint64_t after, size_t limit) {
+  constexpr uint64_t kMaxStored = std::numeric_limits<int64_t>::max();
+  if (after >= kMaxStored || limit == 0) return std::vector<EventRecord>{};
+  std::lock_guard<std::mutex> lock(read_mu_);
+  sqlite3_stmt* since = events_since_.get();
+  ResetOnExit reset(since);
+  const int64_t row_limit = static_cast<int64_t>(std::min<uint64_t>(limit, kMaxStored));
+  std::vector<EventRecord> events;
+  int rc = BindAll(since, after, row_limit);
+  if (rc == SQLITE_OK) {
+    while ((rc = sqlite3_step(since)) == SQLITE_ROW) {
+      events.push_back(
+          EventRecord{ColumnUint64(since, 0), ColumnInt64(since, 1), ColumnText(since, 2)});
+    }
+  }
+  if (rc != SQLITE_DONE) return IoError("could not read events from", reader_.get());
+  return events;
+}
+
+}  // namespace rota

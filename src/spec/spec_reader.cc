@@ -209,26 +209,25 @@ std::optional<bool> SpecReader::Bool(const Field& field) {
   return std::nullopt;
 }
 
-std::optional<Duration> SpecReader::DurationValue(const Field& field) {
+// A text field read by one of core's parsers (durations, sizes); its error becomes the message.
+template <class T, class Parser>
+std::optional<T> SpecReader::ParsedText(const Field& field, Parser parse, const char* code) {
   std::optional<std::string> text = String(field);
   if (!text) return std::nullopt;
-  Result<Duration> d = ParseDuration(*text);
-  if (!d.ok()) {
-    Fail(field.line, "invalid_duration", FieldName(field) + ": " + d.error().message);
+  Result<T> value = parse(*text);
+  if (!value.ok()) {
+    Fail(field.line, code, FieldName(field) + ": " + value.error().message);
     return std::nullopt;
   }
-  return *d;
+  return *value;
+}
+
+std::optional<Duration> SpecReader::DurationValue(const Field& field) {
+  return ParsedText<Duration>(field, ParseDuration, "invalid_duration");
 }
 
 std::optional<int64_t> SpecReader::Size(const Field& field) {
-  std::optional<std::string> text = String(field);
-  if (!text) return std::nullopt;
-  Result<int64_t> size = ParseSize(*text);
-  if (!size.ok()) {
-    Fail(field.line, "invalid_size", FieldName(field) + ": " + size.error().message);
-    return std::nullopt;
-  }
-  return *size;
+  return ParsedText<int64_t>(field, ParseSize, "invalid_size");
 }
 
 std::optional<std::string> SpecReader::OneOf(const Field& field,

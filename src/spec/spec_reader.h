@@ -84,6 +84,9 @@ class SpecReader {
   bool StringMap(const Field& field, std::map<std::string, std::string>& into);
 
  private:
+  template <class T, class Parser>
+  std::optional<T> ParsedText(const Field& field, Parser parse, const char* code);
+
   const JobSpec& job_;
   std::vector<std::pair<int, Error>> errors_;  // line, error
   int64_t budget_;

@@ -7,6 +7,7 @@
 
 #include "exec/process_launcher.h"
 #include "support/launcher_helpers.h"
+#include "support/scratch_dir.h"
 
 namespace rota {
 namespace {
@@ -15,13 +16,6 @@ using namespace launcher_test;
 
 class PipedLauncherTest : public ::testing::Test {
  protected:
-  ~PipedLauncherTest() override { fs::remove_all(dir_); }
-
-  static std::string MakeTempDir() {
-    std::string pattern = (fs::temp_directory_path() / "rota-piped-XXXXXX").string();
-    return mkdtemp(pattern.data());
-  }
-
   RunExit Run(const RunSpec& spec) {
     const RunId run = next_run_++;
     launcher_.Launch(spec.Request(run, log_dir_));
@@ -30,7 +24,8 @@ class PipedLauncherTest : public ::testing::Test {
     return exit.value_or(RunExit{});
   }
 
-  const std::string dir_ = MakeTempDir();
+  const testing::ScratchDir scratch_;
+  const std::string dir_ = scratch_.path().string();
   const std::string log_dir_ = dir_ + "/logs";
   RunId next_run_ = 1;
   ExitCollector exits_;

@@ -3,6 +3,7 @@
 // signalled process groups to disappear.
 #include "exec/process_launcher.h"
 #include "support/launcher_helpers.h"
+#include "support/scratch_dir.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -30,13 +31,6 @@ using ::testing::HasSubstr;
 
 class ProcessLauncherTest : public ::testing::Test {
  protected:
-  ~ProcessLauncherTest() override { fs::remove_all(dir_); }
-
-  static std::string MakeTempDir() {
-    std::string pattern = (fs::temp_directory_path() / "rota-launcher-XXXXXX").string();
-    return mkdtemp(pattern.data());
-  }
-
   // Launches `spec` and waits for its exit.
   RunExit Run(const RunSpec& spec) {
     const RunId run = Start(spec);
@@ -51,7 +45,8 @@ class ProcessLauncherTest : public ::testing::Test {
     return run;
   }
 
-  const std::string dir_ = MakeTempDir();
+  const testing::ScratchDir scratch_;
+  const std::string dir_ = scratch_.path().string();
   const std::string log_dir_ = dir_ + "/logs";
   RunId next_run_ = 1;
   ExitCollector exits_;
@@ -153,7 +148,7 @@ TEST(ProcessLauncherEnvTest, InheritsRotasEnvironmentAndTheTaskEnvOverridesIt) {
   unsetenv("ROTA_TEST_OVERRIDDEN");
 
   RunSpec spec = RunSpec::Sh("env | grep ^ROTA_TEST_ | sort").Env("ROTA_TEST_OVERRIDDEN", "task");
-  const std::string log_dir = testing::TempDir() + "rota-env-test";
+  const std::string log_dir = ::testing::TempDir() + "rota-env-test";
   launcher.Launch(spec.Request(1, log_dir));
   std::optional<RunExit> exit = exits.Wait(1);
   ASSERT_TRUE(exit.has_value());
@@ -293,7 +288,7 @@ TEST(ProcessLauncherLifetimeTest, DestroyingAnIdleLauncherDoesNotHang) {
 }
 
 TEST(ProcessLauncherLifetimeTest, DestroyingTheLauncherKillsLiveRunsWithoutReportingThem) {
-  const std::string dir = testing::TempDir() + "rota-lifetime-test";
+  const std::string dir = ::testing::TempDir() + "rota-lifetime-test";
   fs::create_directories(dir);
   const std::string pgid_file = dir + "/pgid";
   ExitCollector exits;

@@ -52,7 +52,13 @@ int RunWorkflow(const RunOptions& options) {
   ValidateOptions validate;
   validate.given_signals = options.signals;
   validate.default_max_workers = DefaultWorkers(options.jobs);
-  std::optional<JobSpec> loaded = LoadSpecFile(options.spec_path, validate);
+  // Reading, parsing and validating a big spec takes a burst of CPU (~0.1 s for 10,000 tasks). Done
+  // on this thread, that burst stays in the thread's CFS vruntime for the whole run: woken by an
+  // exit, the loop then loses the CPU to the freshly spawned children instead of preempting them,
+  // and slots sit idle (measured: a 300 ms burst made a 10,000-task run ~40% slower). A short-lived
+  // thread takes the burst instead, and the loop thread starts the run with a clean history.
+  std::optional<JobSpec> loaded;
+  std::thread([&] { loaded = LoadSpecFile(options.spec_path, validate); }).join();
   if (!loaded) return kExitUsage;
   JobSpec job = options.teardown ? MakeTeardownJob(*loaded) : std::move(*loaded);
   if (options.keep_going) job.on_failure = FailurePolicy::kContinue;

@@ -79,13 +79,7 @@ std::string MiB(size_t bytes) {
 }
 
 void ReadPools(SpecReader& reader, const Field& field, JobSpec& job) {
-  if (field.value.IsNull()) return;
-  if (!field.value.IsMap()) {
-    reader.Fail(
-        field.line, "invalid_type",
-        "\"pools\" must be a map of pool names to {max_workers: N}, got " + Describe(field.value));
-    return;
-  }
+  if (!reader.IsMapField(field, "a map of pool names to {max_workers: N}")) return;
   for (const Field& entry : reader.Fields(field.value, kAnyKey, "in pools")) {
     const std::optional<std::string> name =
         reader.Name(YAML::Node(entry.key), entry.line, "pool name", /*dots=*/false);

@@ -280,13 +280,17 @@ std::optional<std::vector<std::string>> SpecReader::StringList(const Field& fiel
   return out;
 }
 
+bool SpecReader::IsMapField(const Field& field, std::string_view what) {
+  if (field.value.IsNull()) return false;
+  if (field.value.IsMap()) return true;
+  Fail(field.line, "invalid_type",
+       FieldName(field) + " must be " + std::string(what) + ", got " + Describe(field.value));
+  return false;
+}
+
 bool SpecReader::StringMap(const Field& field, std::map<std::string, std::string>& into) {
   if (field.value.IsNull()) return true;
-  if (!field.value.IsMap()) {
-    Fail(field.line, "invalid_type",
-         FieldName(field) + " must be a map of names to text, got " + Describe(field.value));
-    return false;
-  }
+  if (!IsMapField(field, "a map of names to text")) return false;
   if (!Spend(2 * static_cast<int64_t>(field.value.size()) + 1)) return false;
   bool ok = true;
   for (auto it = field.value.begin(); it != field.value.end(); ++it) {

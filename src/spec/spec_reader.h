@@ -80,6 +80,9 @@ class SpecReader {
   std::optional<std::string> Name(const YAML::Node& node, int line, std::string_view what,
                                   bool dots);
   std::optional<std::vector<std::string>> StringList(const Field& field);
+  // True when `field` holds a map to read. Null (an empty `pools:`) is false without a problem;
+  // anything else is reported as `"pools" must be <what>, got ...`.
+  bool IsMapField(const Field& field, std::string_view what);
   // A map of text to text, merged into `into` (later keys win); false if anything was wrong.
   bool StringMap(const Field& field, std::map<std::string, std::string>& into);
 

@@ -29,12 +29,7 @@ DepOn ToDepOn(std::string_view name) {
 }  // namespace
 
 void TaskParser::ReadDefaults(const Field& field) {
-  if (field.value.IsNull()) return;
-  if (!field.value.IsMap()) {
-    reader_.Fail(field.line, "invalid_type",
-                 "\"defaults\" must be a map of task fields, got " + Describe(field.value));
-    return;
-  }
+  if (!reader_.IsMapField(field, "a map of task fields")) return;
   const int64_t before = reader_.spent();
   for (const Field& f : reader_.Fields(field.value, kTaskFields, "in defaults")) {
     if (SaysWhatATaskIs(f.key)) {
@@ -157,13 +152,7 @@ void TaskParser::ReadCommand(TaskSpec& task, const Field& f) {
 }
 
 void TaskParser::ReadResources(Resources& resources, const Field& field, const std::string& label) {
-  if (field.value.IsNull()) return;
-  if (!field.value.IsMap()) {
-    reader_.Fail(
-        field.line, "invalid_type",
-        "\"resources\" must be a map (cores, memory, gpus, tags), got " + Describe(field.value));
-    return;
-  }
+  if (!reader_.IsMapField(field, "a map (cores, memory, gpus, tags)")) return;
   for (const Field& f : reader_.Fields(field.value, kResourceFields, "in resources of " + label)) {
     if (f.key == "cores") {
       if (auto cores = reader_.Number(f, 0)) resources.cores = *cores;

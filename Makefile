@@ -40,7 +40,8 @@ fuzz: deps
 	@cmake --build build-fuzz -j $(JOBS) --target fuzz_frame_set fuzz_spec
 	@bash scripts/fuzz build-fuzz $(FUZZ_SECONDS) fuzz_frame_set fuzz_spec
 
-bench: deps
+bench:
+	@bash scripts/deps bench
 	@cmake -S . -B build-release $(CMAKE_GEN) >/dev/null
 	@cmake --build build-release -j $(JOBS)
 	@build-release/engine_bench

@@ -5,8 +5,11 @@
 #include <cstdio>
 #include <iostream>
 
+#include "cli/client_commands.h"
 #include "cli/run_command.h"
+#include "cli/server_verbs.h"
 #include "cli/spec_file.h"
+#include "cli/verb_table.h"
 #include "core/dot_graph.h"
 #include "core/frame_set.h"
 #include "core/units.h"
@@ -81,7 +84,9 @@ int RotaMain(int argc, char** argv) {
       "  rota run examples/render.yaml --events events.jsonl\n"
       "  rota graph examples/clusters.yaml | dot -Tpng > dag.png\n"
       "  rota frames 1-100x5 --chunk 4\n"
-      "Exit codes: 0 all succeeded, 1 a task failed, 2 invalid spec or usage, 130 interrupted.");
+      "  rota submit shot.yaml --server http://farm:7070 --wait\n"
+      "Exit codes: 0 all succeeded, 1 a task failed, 2 invalid spec or usage, 3 server\n"
+      "unreachable, 130 interrupted.");
 
   RunOptions run;
   std::string run_grace = "5s";
@@ -123,6 +128,10 @@ int RotaMain(int argc, char** argv) {
   frames_cmd->add_option("-c,--chunk", frames_chunk, "frames per chunk")->capture_default_str();
   frames_cmd->footer("Example:\n  rota frames 1-10 --chunk 4    # prints 1-4, 5-8, 9-10");
 
+  VerbTable verbs;  // server, agent and the client verbs
+  AddServerVerbs(app, verbs);
+  AddClientVerbs(app, verbs);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -149,6 +158,7 @@ int RotaMain(int argc, char** argv) {
   if (*validate_cmd) return ValidateVerb(validate_path, validate_signals);
   if (*graph_cmd) return GraphVerb(graph_path);
   if (*frames_cmd) return FramesVerb(frames_expr, frames_chunk);
+  if (std::optional<int> code = verbs.RunParsed()) return *code;
   return kExitUsage;
 }
 

@@ -10,7 +10,7 @@
 #include <thread>
 
 #include "cli/events_file.h"
-#include "cli/interrupts.h"
+#include "exec/interrupts.h"
 #include "cli/progress.h"
 #include "cli/spec_file.h"
 #include "core/dag.h"

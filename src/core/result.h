@@ -15,6 +15,8 @@ struct Error {
   std::string message;
 };
 
+struct Unit {};  // Result<Unit>: success carries nothing
+
 template <class T>
 class [[nodiscard]] Result {
  public:

@@ -6,15 +6,15 @@
 namespace rota {
 namespace {
 
-struct Unit {
+struct UnitName {
   std::string_view name;
   int64_t scale;
 };
 
 // Largest first: FormatDuration and FormatSize walk them in this order.
-constexpr Unit kDurationUnits[] = {
+constexpr UnitName kDurationUnits[] = {
     {"h", 3'600'000'000}, {"m", 60'000'000}, {"s", 1'000'000}, {"ms", 1'000}, {"us", 1}};
-constexpr Unit kSizeUnits[] = {
+constexpr UnitName kSizeUnits[] = {
     {"T", int64_t{1} << 40}, {"G", int64_t{1} << 30}, {"M", int64_t{1} << 20}, {"K", 1024}};
 
 std::string Quote(std::string_view s) { return "\"" + std::string(s) + "\""; }
@@ -71,7 +71,7 @@ Result<Duration> ParseDuration(std::string_view text) {
       return fail("unexpected " + Quote(rest) + " after " + Quote(number) +
                   " (write whole groups like 1s500ms)");
     }
-    for (const Unit& u : kDurationUnits) {
+    for (const UnitName& u : kDurationUnits) {
       if (u.name == unit) scale = u.scale;
     }
     if (scale == 0) return fail("unknown unit " + Quote(unit) + " (use h, m, s, ms, us)");
@@ -88,7 +88,7 @@ std::string FormatDuration(Duration d) {
   if (d.count() == 0) return "0s";
   std::string out = d.count() < 0 ? "-" : "";
   uint64_t rest = Magnitude(d.count());
-  for (const Unit& u : kDurationUnits) {
+  for (const UnitName& u : kDurationUnits) {
     uint64_t scale = static_cast<uint64_t>(u.scale);
     if (rest >= scale) out += std::to_string(rest / scale) + std::string(u.name);
     rest %= scale;
@@ -109,7 +109,7 @@ Result<int64_t> ParseSize(std::string_view text) {
   std::string_view rest = suffix;
   int64_t scale = 1;
   if (!rest.empty()) {
-    for (const Unit& u : kSizeUnits) {
+    for (const UnitName& u : kSizeUnits) {
       if (u.name[0] == ToUpper(rest[0])) scale = u.scale;
     }
     // "i" only makes sense after a unit: "4Gi" and "4GiB" are GiB, "4i" is nothing.

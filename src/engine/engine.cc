@@ -1,5 +1,6 @@
 #include "engine/engine.h"
 
+#include <algorithm>
 #include <csignal>
 
 #include "core/units.h"
@@ -28,14 +29,24 @@ JobId Engine::Submit(JobSpec spec, const SubmitOptions& options) {
   std::unordered_map<std::string, int> listed;
   for (const PoolSpec& p : spec.pools) listed[p.name] = p.max_workers;
   const JobId id = jobs_.size();
+  if (options_.placement) {  // src/sched compares sorted tag lists
+    for (TaskSpec& t : spec.tasks) std::sort(t.resources.tags.begin(), t.resources.tags.end());
+  }
   jobs_.push_back(ExpandJob(std::move(spec), [&](const std::string& pool) {
     auto it = listed.find(pool);
+    if (options_.placement) {  // the job's own pool: its max_workers caps only this job
+      const uint32_t index = PoolIndex(std::to_string(id) + '/' + pool,
+                                       it != listed.end() ? it->second : kUnlimitedWorkers);
+      pools_[index].view.name = pool;
+      return index;
+    }
     if (it != listed.end()) return PoolIndex(pool, it->second);
     auto known = pool_index_.find(pool);
     if (known != pool_index_.end()) return known->second;
     return PoolIndex(pool, options_.default_max_workers);
   }));
   JobState& job = *jobs_[id];
+  job.id = id;
   job.teardown = options.teardown;
   job.log_dir = options.log_dir;
   ++unfinished_jobs_;
@@ -75,6 +86,10 @@ void Engine::Post(std::string_view key_view) {
   std::string key(key_view);
   if (posted_signals_.count(key)) return;
   posted_signals_[key] = true;
+  if (restoring_) {
+    SettleSignal(key);
+    return;
+  }
   Event e;
   e.seq = ++seq_;
   e.ts_us = clock_.UnixMicros();
@@ -82,6 +97,10 @@ void Engine::Post(std::string_view key_view) {
   e.signal = key;
   e.host = options_.host;
   events_.Publish(e);
+  SettleSignal(key);
+}
+
+void Engine::SettleSignal(const std::string& key) {
   auto it = signal_waiters_.find(key);
   if (it == signal_waiters_.end()) return;
   auto waiters = std::move(it->second);
@@ -128,6 +147,10 @@ void Engine::MakeReady(JobId id, uint32_t i) {
 }
 
 void Engine::Dispatch() {
+  if (options_.placement) {  // placement waits for RunCycle(), once per loop batch
+    if (!dirty_pools_.empty()) cycle_needed_ = true;
+    return;
+  }
   // A pool is dirty when it gained ready work or freed a slot; pools stay few, so duplicates are
   // harmless and cheaper than a set. No-op runs end here, in a loop rather than by recursion, so a
   // long chain of them cannot overflow the stack.
@@ -161,7 +184,7 @@ void Engine::DispatchDirtyPools() {
   }
 }
 
-void Engine::Start(JobId id, uint32_t i) {
+void Engine::Start(JobId id, uint32_t i, uint32_t host) {
   JobState& job = *jobs_[id];
   InstanceState& inst = job.instances[i];
   const TaskState& task = job.tasks[inst.task];
@@ -181,6 +204,16 @@ void Engine::Start(JobId id, uint32_t i) {
   ++inst.attempts;
   runs_.push_back(RunState{id, i});
   inst.run = runs_.size();
+  if (host != kNoHost) {
+    RunState& run = runs_.back();
+    run.host = host;
+    run.epoch = options_.epoch;
+    HostState& h = hosts_[host];
+    h.used.cores += task.spec->resources.cores;
+    h.used.memory += task.spec->resources.memory_bytes;
+    h.used.gpus += task.spec->resources.gpus;
+    ++h.running;
+  }
   ++pools_[task.pool].running;
   ++running_;
   Emit(EventType::kTaskStarted, job, &inst, inst.attempts);
@@ -191,8 +224,17 @@ void Engine::Start(JobId id, uint32_t i) {
   if (task.spec->timeout && !job.teardown) {
     timers_.push(Timer{clock_.Now() + *task.spec->timeout, Timer::kTimeout, inst.run});
   }
+  if (run_observer_ != nullptr) run_observer_->RunStarted(inst.run);
+  Launch(inst.run);
+}
+
+void Engine::Launch(RunId r) {
+  const RunState& run = runs_[r - 1];
+  const JobState& job = *jobs_[run.job];
+  const InstanceState& inst = job.instances[run.instance];
+  const TaskState& task = job.tasks[inst.task];
   LaunchRequest req;
-  req.run = inst.run;
+  req.run = r;
   req.job = job.spec.name;
   req.task = task.spec;
   req.instance = inst.index;
@@ -202,12 +244,18 @@ void Engine::Start(JobId id, uint32_t i) {
   req.command = job.teardown ? std::string_view(task.spec->stop)
                              : std::string_view(task.spec->argv.front());
   req.log_dir = job.log_dir;
+  if (run.host != kNoHost) {
+    req.host = hosts_[run.host].info.name;
+    req.epoch = run.epoch;
+    req.job_id = JobIdOf(job);
+  }
   launcher_.Launch(req);
 }
 
 std::string Engine::DescribeExit(const RunExit& exit, const RunState& run,
                                  const TaskSpec& task) const {
   if (run.timed_out && task.timeout) return "timed out after " + FormatDuration(*task.timeout);
+  if (exit.lost) return "lost: " + exit.error;
   if (exit.launch_failed) return "could not start: " + exit.error;
   if (exit.term_signal != 0) return "killed by signal " + std::to_string(exit.term_signal);
   return "exit code " + std::to_string(exit.exit_code);
@@ -230,11 +278,22 @@ void Engine::HandleExit(const RunExit& exit) {
   --pools_[task.pool].running;
   --running_;
   if (pools_[task.pool].ready.size() > 0) dirty_pools_.push_back(task.pool);
+  ReleaseHost(run, *task.spec);
+  inst.exit_code = exit.exit_code;
 
   const bool ok = exit.exit_code == 0 && exit.term_signal == 0 && !exit.launch_failed &&
-                  !run.timed_out;
+                  !run.timed_out && !exit.lost;
+  if (run_observer_ != nullptr && !restoring_) {
+    const RunOutcome outcome = run.cancel_requested ? RunOutcome::kCancelled
+                               : ok                 ? RunOutcome::kSucceeded
+                               : run.timed_out      ? RunOutcome::kTimedOut
+                               : exit.lost          ? RunOutcome::kLost
+                                                    : RunOutcome::kFailed;
+    run_observer_->RunEnded(exit.run, outcome, exit.exit_code);
+  }
   if (run.cancel_requested) {
     Emit(EventType::kTaskCancelled, job, &inst, inst.attempts, exit.exit_code, "job cancelled");
+    inst.reason = "job cancelled";
     Finish(run.job, run.instance, InstanceStatus::kCancelled);
   } else if (ok) {
     Emit(EventType::kTaskSucceeded, job, &inst, inst.attempts, 0);
@@ -252,6 +311,7 @@ void Engine::HandleExit(const RunExit& exit) {
       timers_.push(Timer{clock_.Now() + delay, Timer::kRetry, Ref(run.job, run.instance)});
     } else {
       Emit(EventType::kTaskFailed, job, &inst, inst.attempts, exit.exit_code, why);
+      inst.reason = why;
       Finish(run.job, run.instance, InstanceStatus::kFailed);
       if (job.spec.on_failure == FailurePolicy::kStop && !job.teardown) {
         StopJob(run.job, InstanceKey(job, inst) + " failed");
@@ -261,29 +321,37 @@ void Engine::HandleExit(const RunExit& exit) {
 }
 
 void Engine::CancelAll(std::string_view reason) {
-  for (JobId id = 0; id < jobs_.size(); ++id) {
-    JobState& job = *jobs_[id];
-    if (job.finished) continue;
-    job.cancelled = true;
-    job.stopping = true;
-    for (uint32_t i = 0; i < job.instances.size(); ++i) {
-      InstanceState& inst = job.instances[i];
-      if (IsFinal(inst.status)) continue;
-      if (inst.status == InstanceStatus::kRunning) {
-        RunState& run = runs_[inst.run - 1];
-        if (run.cancel_requested) continue;
-        run.cancel_requested = true;
-        launcher_.Signal(inst.run, SIGTERM);
-        timers_.push(Timer{clock_.Now() + options_.kill_grace, Timer::kKill, inst.run});
-        continue;
-      }
-      Emit(EventType::kTaskCancelled, job, &inst, inst.attempts, {}, reason);
-      Finish(id, i, InstanceStatus::kCancelled);
-    }
-  }
+  for (JobId id = 0; id < jobs_.size(); ++id) CancelJob(id, reason);
   // Everything left is cancelled too, so cancellations need no propagation to dependents: only the
   // counters they keep.
   Propagate();
+}
+
+void Engine::Cancel(JobId id, std::string_view reason) {
+  CancelJob(id, reason);
+  Propagate();
+}
+
+void Engine::CancelJob(JobId id, std::string_view reason) {
+  JobState& job = *jobs_[id];
+  if (job.finished) return;
+  job.cancelled = true;
+  job.stopping = true;
+  for (uint32_t i = 0; i < job.instances.size(); ++i) {
+    InstanceState& inst = job.instances[i];
+    if (IsFinal(inst.status)) continue;
+    if (inst.status == InstanceStatus::kRunning) {
+      RunState& run = runs_[inst.run - 1];
+      if (run.cancel_requested) continue;
+      run.cancel_requested = true;
+      launcher_.Signal(inst.run, SIGTERM);
+      timers_.push(Timer{clock_.Now() + options_.kill_grace, Timer::kKill, inst.run});
+      continue;
+    }
+    Emit(EventType::kTaskCancelled, job, &inst, inst.attempts, {}, reason);
+    inst.reason = std::string(reason);
+    Finish(id, i, InstanceStatus::kCancelled);
+  }
 }
 
 void Engine::KillAll() {
@@ -294,6 +362,7 @@ void Engine::KillAll() {
 
 void Engine::FireTimers() {
   const TimePoint now = clock_.Now();
+  if (options_.placement && !restoring_) CheckHosts(now);
   while (!timers_.empty() && timers_.top().at <= now) {
     const Timer t = timers_.top();
     timers_.pop();
@@ -328,8 +397,9 @@ void Engine::FireTimers() {
 }
 
 std::optional<TimePoint> Engine::NextDeadline() const {
-  if (timers_.empty()) return std::nullopt;
-  return timers_.top().at;
+  std::optional<TimePoint> next = HostDeadline();
+  if (!timers_.empty() && (!next || timers_.top().at < *next)) next = timers_.top().at;
+  return next;
 }
 
 std::vector<PoolView> Engine::Pools() const {

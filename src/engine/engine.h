@@ -20,6 +20,7 @@
 #include "core/job.h"
 #include "engine/clock.h"
 #include "engine/event.h"
+#include "engine/hosts.h"
 #include "engine/job_state.h"
 #include "engine/launcher.h"
 
@@ -33,6 +34,12 @@ struct EngineOptions {
   // post a signal has ended without posting it, its waiters are skipped instead of waiting forever.
   // A server leaves this off: `rota signal KEY` may still come.
   bool signals_only_from_tasks = false;
+  // Server mode: instances are placed on hosts (UpsertHost) by src/sched in RunCycle() instead of
+  // started as pool slots free up; a job's pools are its own (max_workers caps that job's
+  // instances; a pool it does not list is unlimited); runs carry `epoch` as their fencing epoch.
+  bool placement = false;
+  uint64_t epoch = 1;
+  Duration heartbeat_timeout = std::chrono::seconds(30);  // a host silent this long is lost
 };
 
 struct SubmitOptions {
@@ -66,6 +73,54 @@ class Engine {
   // Cancels every unfinished job: nothing new starts; running process groups get SIGTERM, then
   // SIGKILL after kill_grace. Jobs end as cancelled once their runs have exited.
   void CancelAll(std::string_view reason);
+  // The same for one job. No-op for a finished job.
+  void Cancel(JobId id, std::string_view reason);
+
+  // --- Server mode (options.placement) ---------------------------------------------------------
+  // Places ready instances on hosts (one scheduling cycle) if anything changed since the last one.
+  void RunCycle();
+  // A host registered (again): it is alive, with these resources. Returns its index.
+  uint32_t UpsertHost(HostInfo info);
+  // A heartbeat. False when the host is unknown.
+  bool TouchHost(std::string_view name);
+  // The host is gone: its active runs end as lost (and are retried within their budget).
+  void LoseHost(std::string_view name, std::string_view reason);
+  const std::vector<HostState>& hosts() const { return hosts_; }
+  bool HostAlive(std::string_view name) const {
+    const int h = HostIndex(name);
+    return h >= 0 && hosts_[h].alive;
+  }
+  bool SignalPosted(const std::string& key) const { return posted_signals_.count(key) > 0; }
+  // Of the runs a host says it has, those the engine no longer wants there (ended, or never its).
+  std::vector<std::pair<RunId, uint64_t>> UnwantedRuns(
+      std::string_view host, const std::vector<std::pair<RunId, uint64_t>>& reported) const;
+  // Checks a report's fencing token: "" if `run` is active on `host` with `epoch`, else why not.
+  std::string CheckToken(RunId run, uint64_t epoch, std::string_view host) const;
+  RunView Run(RunId run) const;
+  RunId last_run() const { return runs_.size(); }
+  // Why an unfinished instance is not running, exactly (docs/api.md "why"); "" when it runs.
+  std::string WhyPending(JobId id, uint32_t instance) const;
+
+  // --- Restart (server mode): rebuild state from the store without events or launches ----------
+  // Between BeginRestore and EndRestore, Submit, PostSignal, RestoreStart/End and Cancel emit
+  // nothing and start nothing. Restore every job in id order, then signals, then every run's start
+  // and end in the order they happened (a run that started before another's end must be running
+  // when that end is replayed: an on_failure stop skips only what had not started).
+  struct StoredRun {
+    RunId run = 0;
+    std::string_view task;
+    int index = 0;          // instance number within the task
+    int attempt = 1;
+    uint64_t epoch = 0;
+    std::string_view host;
+    RunOutcome outcome = RunOutcome::kRunning;
+    int exit_code = 0;
+  };
+  void set_run_observer(RunObserver* observer) { run_observer_ = observer; }
+  void BeginRestore();
+  void RestoreStart(JobId id, const StoredRun& run);
+  void RestoreEnd(const StoredRun& run);
+  void EndRestore(uint64_t last_seq);
 
   // Sends SIGKILL to every running run at once (a second Ctrl-C).
   void KillAll();
@@ -92,7 +147,10 @@ class Engine {
     bool active = true;
     bool timed_out = false;
     bool cancel_requested = false;
+    uint32_t host = kNoHost;   // server mode: index into hosts_
+    uint64_t epoch = 0;
   };
+  static constexpr uint32_t kNoHost = ~0u;
   struct Timer {
     enum Kind { kRetry, kTimeout, kKill };
     TimePoint at;
@@ -116,7 +174,14 @@ class Engine {
   void DispatchDirtyPools();
   void HandleExit(const RunExit& exit);
   void Post(std::string_view key);
-  void Start(JobId id, uint32_t inst);
+  void SettleSignal(const std::string& key);
+  void Start(JobId id, uint32_t inst, uint32_t host = kNoHost);
+  void Launch(RunId run);
+  void ReleaseHost(RunState& run, const TaskSpec& task);
+  sched::Snapshot HostSnapshot() const;
+  void CheckHosts(TimePoint now);
+  std::optional<TimePoint> HostDeadline() const;
+  int HostIndex(std::string_view name) const;
   void Finish(JobId id, uint32_t inst, InstanceStatus status);
   void Skip(JobId id, uint32_t inst, std::string_view reason, bool unneeded = false);
   void SkipTask(JobId id, uint32_t task, std::string_view reason, bool unneeded);
@@ -125,6 +190,7 @@ class Engine {
   void PropagateOne(JobId id, uint32_t inst);
   void TaskCompleted(JobId id, uint32_t task);
   void StopJob(JobId id, std::string_view reason);
+  void CancelJob(JobId id, std::string_view reason);   // without propagation
   void MaybeFinishJob(JobId id);
   void Emit(EventType type, const JobState& job, const InstanceState* inst, int attempt = 0,
             std::optional<int> exit_code = {}, std::string_view reason = {});
@@ -147,6 +213,10 @@ class Engine {
   std::vector<Pending> pending_;   // worklist of Propagate(), so long chains never recurse
   std::vector<uint32_t> dirty_pools_;
   std::vector<RunId> noop_runs_;     // runs of empty commands, ended by Dispatch()
+  std::vector<HostState> hosts_;
+  RunObserver* run_observer_ = nullptr;
+  bool cycle_needed_ = false;
+  bool restoring_ = false;
   uint64_t seq_ = 0;
   size_t running_ = 0;
   size_t unfinished_jobs_ = 0;

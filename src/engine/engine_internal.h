@@ -11,6 +11,9 @@ namespace rota::engine_internal {
 // A retry waits retry_delay * 2^(attempt-1), never longer than this.
 inline constexpr Duration kMaxRetryDelay = std::chrono::minutes(5);
 
+// Server mode: the max_workers of a pool a job does not list.
+inline constexpr int kUnlimitedWorkers = 1 << 30;
+
 inline bool Satisfies(InstanceStatus status, DepOn on) {
   switch (on) {
     case DepOn::kSuccess: return status == InstanceStatus::kSucceeded;
@@ -39,6 +42,9 @@ inline EventType ForTeardown(EventType type) {
     default: return type;
   }
 }
+
+// The id clients see: engine ids count from 0, public ids from 1.
+inline uint64_t JobIdOf(const JobState& job) { return uint64_t{job.id} + 1; }
 
 inline std::string InstanceKey(const JobState& job, const InstanceState& inst) {
   const TaskState& task = job.tasks[inst.task];

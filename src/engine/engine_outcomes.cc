@@ -25,6 +25,7 @@ void Engine::Skip(JobId id, uint32_t i, std::string_view reason, bool unneeded) 
   InstanceState& inst = job.instances[i];
   if (IsFinal(inst.status) || inst.status == InstanceStatus::kRunning) return;
   Emit(EventType::kTaskSkipped, job, &inst, inst.attempts, {}, reason);
+  inst.reason = std::string(reason);
   inst.unneeded = unneeded;
   if (unneeded) ++job.unneeded;
   Finish(id, i, InstanceStatus::kSkipped);
@@ -161,11 +162,16 @@ void Engine::MaybeFinishJob(JobId id) {
 
 void Engine::Emit(EventType type, const JobState& job, const InstanceState* inst, int attempt,
                   std::optional<int> exit_code, std::string_view reason) {
+  if (restoring_) return;  // these events were published before the restart
   Event e;
   e.seq = ++seq_;
   e.ts_us = clock_.UnixMicros();
   e.type = job.teardown ? ForTeardown(type) : type;
   e.job = job.spec.name;
+  if (options_.placement) {
+    e.job_id = JobIdOf(job);
+    if (inst != nullptr && type != EventType::kTaskSkipped) e.run = inst->run;
+  }
   if (inst != nullptr) {
     const TaskState& task = job.tasks[inst->task];
     e.task = task.spec->name;
@@ -175,6 +181,10 @@ void Engine::Emit(EventType type, const JobState& job, const InstanceState* inst
   }
   e.attempt = attempt;
   e.host = options_.host;
+  if (options_.placement && inst != nullptr && inst->run != 0 && type != EventType::kTaskSkipped) {
+    const RunState& run = runs_[inst->run - 1];
+    if (run.host != kNoHost) e.host = hosts_[run.host].info.name;
+  }
   e.exit_code = exit_code;
   e.reason = reason;
   events_.Publish(e);

@@ -34,6 +34,10 @@ struct Event {
   std::optional<int> exit_code;
   std::string_view reason;     // task.skipped, task.failed (e.g. "timed out"), job.failed
   std::string_view signal;     // signal.posted
+  // Server mode only (0 in `rota run`, and then left out of the JSON): the public job id and the
+  // run an instance event is about.
+  uint64_t job_id = 0;
+  uint64_t run = 0;
 };
 
 class EventSink {

@@ -72,6 +72,7 @@ void AppendEventJson(const Event& e, std::string& out) {
   IntField("ts_us", e.ts_us, out);
   StringField("type", EventTypeName(e.type), out);
   StringField("job", e.job, out);
+  if (e.job_id != 0) IntField("job_id", static_cast<int64_t>(e.job_id), out);
   StringField("task", e.task, out);
   StringField("pool", e.pool, out);
   if (e.instance >= 0) IntField("instance", e.instance, out);
@@ -81,6 +82,7 @@ void AppendEventJson(const Event& e, std::string& out) {
   if (e.exit_code) IntField("exit_code", *e.exit_code, out);
   StringField("reason", e.reason, out);
   StringField("signal", e.signal, out);
+  if (e.run != 0) IntField("run", static_cast<int64_t>(e.run), out);
   out.push_back('}');
 }
 

@@ -4,6 +4,12 @@
 #include <unordered_map>
 
 namespace rota {
+
+const char* InstanceStatusName(InstanceStatus s) {
+  static constexpr const char* kNames[] = {"waiting",   "ready",  "running", "backoff",
+                                           "succeeded", "failed", "skipped", "cancelled"};
+  return kNames[static_cast<int>(s)];
+}
 namespace {
 
 // Frame-by-frame: instance i of `task` waits for every instance of `dep` holding one of its frames.

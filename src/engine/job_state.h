@@ -29,6 +29,9 @@ enum class InstanceStatus : uint8_t {
   kCancelled,
 };
 
+// "waiting" "ready" "running" "backoff" "succeeded" "failed" "skipped" "cancelled"
+const char* InstanceStatusName(InstanceStatus s);
+
 inline bool IsFinal(InstanceStatus s) { return s >= InstanceStatus::kSucceeded; }
 
 struct InstanceState {
@@ -41,6 +44,8 @@ struct InstanceState {
   uint32_t unmet = 0;         // unmet frame-by-frame edges
   RunId run = 0;              // the current or last run
   bool unneeded = false;      // skipped only because a failure handler was not needed
+  int exit_code = 0;          // of the last run that ended
+  std::string reason;         // why it failed, was skipped or cancelled ("" otherwise)
   // Frame-by-frame dependents: instances (of this job) that wait for this one, with what they need.
   struct Edge {
     uint32_t instance;
@@ -71,6 +76,7 @@ struct TaskState {
 };
 
 struct JobState {
+  uint32_t id = 0;              // the engine's JobId (the public id is id + 1)
   JobSpec spec;
   std::vector<TaskState> tasks;
   std::vector<InstanceState> instances;

@@ -29,6 +29,11 @@ struct LaunchRequest {
   std::string_view command;        // what to run: the task's command, or its `stop:` command
   bool shell = true;               // command runs under /bin/sh -c; else argv is task->argv
   std::string_view log_dir;        // e.g. ".rota/logs"; logs go to <log_dir>/<job>/<task>/<i>.<a>.log
+  // Server mode (EngineOptions::placement): where the scheduler placed the run, and the fencing
+  // token's epoch; the public job id. Unset in `rota run`.
+  std::string_view host;
+  uint64_t epoch = 0;
+  uint64_t job_id = 0;
 };
 
 struct RunExit {
@@ -38,6 +43,7 @@ struct RunExit {
   bool launch_failed = false;  // the command could not be started (message in `error`)
   std::string error;
   std::string log_path;   // where this run's output went ("" if none)
+  bool lost = false;      // server mode: the host went away (or restarted) and took the run with it
 };
 
 using ExitSink = std::function<void(RunExit)>;
@@ -46,6 +52,8 @@ class Launcher {
  public:
   virtual ~Launcher() = default;
   // Starts the run. A failure to start is reported as a RunExit with launch_failed, never thrown.
+  // Server mode: after a restart the engine launches the runs it restored as still running again;
+  // the agent that already has one ignores it.
   virtual void Launch(const LaunchRequest& request) = 0;
   // Sends `signo` to the run's whole process group. No-op if the run already ended.
   virtual void Signal(RunId run, int signo) = 0;

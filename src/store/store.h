@@ -21,8 +21,6 @@
 
 namespace rota {
 
-struct Unit {};  // Result<Unit>: success carries nothing
-
 struct JobRecord {
   uint64_t id = 0;              // assigned by the engine, strictly increasing
   std::string name;

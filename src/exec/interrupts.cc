@@ -1,4 +1,4 @@
-#include "cli/interrupts.h"
+#include "exec/interrupts.h"
 
 #include <sys/signalfd.h>
 #include <unistd.h>

@@ -1,0 +1,45 @@
+// HttpTransport: the AgentTransport over HTTP (docs/api.md "Agents"), on rota::HttpClient.
+// HttpClient is not thread-safe, so each call borrows a client from a small pool (one per
+// thread calling at the same time) and gives it back, keeping its keep-alive connection.
+// Thread-safe.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "agent/transport.h"
+#include "api/http_client.h"
+
+namespace rota::agent {
+
+class HttpTransport final : public AgentTransport {
+ public:
+  explicit HttpTransport(ServerUrl server) : server_(std::move(server)) {}
+
+  Result<RegisterAnswer> Register(const Registration& registration) override;
+  Result<std::vector<RunToken>> Heartbeat(const std::string& agent,
+                                          std::span<const RunToken> running) override;
+  Result<WorkAnswer> PollWork(const std::string& agent, std::chrono::milliseconds wait,
+                              int max) override;
+  Result<std::vector<ReportResult>> PostStatus(const std::string& agent,
+                                               std::span<const RunReport> reports) override;
+  Result<Unit> PostLog(RunId run, Epoch epoch, std::string_view log) override;
+
+ private:
+  // One request; a 2xx answer's body, else an Error with one of transport.h's codes.
+  Result<std::string> Call(std::string_view method, const std::string& target,
+                           std::string_view body, std::chrono::milliseconds timeout,
+                           std::string_view content_type = "application/json");
+
+  const ServerUrl server_;
+  std::mutex mu_;
+  std::vector<std::unique_ptr<HttpClient>> idle_;  // GUARDED_BY(mu_)
+};
+
+// "/v1/agents/<id>" with the id percent-encoded where needed.
+std::string AgentPath(const std::string& agent);
+
+}  // namespace rota::agent

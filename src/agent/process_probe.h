@@ -1,0 +1,25 @@
+// Small probes of the process table through /proc, for the run journal: which child a launch
+// just made, and whether a recorded process group is still the one we started.
+// Safe to call from any thread.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <vector>
+
+namespace rota::agent {
+
+// The children the calling thread has spawned and not yet reaped (/proc/thread-self/children);
+// empty when the kernel does not offer that file.
+std::vector<pid_t> ThreadChildren();
+
+// When `pid` started, in clock ticks since boot (field 22 of /proc/PID/stat); 0 if it is gone.
+uint64_t ProcessStartTicks(pid_t pid);
+
+// SIGKILLs process group `pgid`, left running by a previous agent process, unless its pid now
+// belongs to another process (a leader that started at another time than `leader_start`, when
+// that is known). True when a signal was delivered to something.
+bool KillLeftoverGroup(pid_t pgid, uint64_t leader_start);
+
+}  // namespace rota::agent

@@ -1,0 +1,31 @@
+// PreparedRun: one assignment turned into what the process launcher takes (DESIGN section 2):
+// a TaskSpec, the instance's frames and the log location. It owns everything its LaunchRequest
+// points at. A plain value; safe on any thread.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "agent/protocol.h"
+#include "core/frame_set.h"
+#include "core/job.h"
+#include "core/result.h"
+#include "engine/launcher.h"
+
+namespace rota::agent {
+
+struct PreparedRun {
+  Assignment assignment;
+  TaskSpec task;
+  std::vector<Frame> frames;
+  std::string log_dir;   // <logs_root>/<job_id>: a job name may be reused, a job id is not
+  std::string log_path;  // RunLogPath(log_dir, job, task, instance, attempt)
+
+  // Valid while this PreparedRun lives and is not moved.
+  LaunchRequest Request() const;
+};
+
+// Fails (code "invalid_frames") when the assignment's frames do not parse.
+Result<PreparedRun> PrepareRun(Assignment assignment, const std::string& logs_root);
+
+}  // namespace rota::agent

@@ -1,0 +1,164 @@
+#include "api/agent_hub.h"
+
+#include "core/frame_set.h"
+#include "engine/event_json.h"
+
+namespace rota {
+
+namespace {
+
+void Key(std::string_view name, std::string& out) {
+  out.push_back('"');
+  out.append(name);
+  out.append("\":");
+}
+
+// The assignment of docs/api.md, "Agents".
+std::string AssignmentJson(const LaunchRequest& r) {
+  const TaskSpec& task = *r.task;
+  std::string out = "{";
+  Key("run", out);
+  out += std::to_string(r.run);
+  out += ',';
+  Key("epoch", out);
+  out += std::to_string(r.epoch);
+  out += ',';
+  Key("job", out);
+  AppendJsonString(r.job, out);
+  out += ',';
+  Key("job_id", out);
+  out += std::to_string(r.job_id);
+  out += ',';
+  Key("task", out);
+  AppendJsonString(task.name, out);
+  out += ',';
+  Key("instance", out);
+  out += std::to_string(r.instance);
+  out += ',';
+  Key("attempt", out);
+  out += std::to_string(r.attempt);
+  out += ',';
+  Key("frames", out);
+  AppendJsonString(r.frames.empty() ? std::string() : FormatFrames(r.frames), out);
+  if (!r.frames.empty()) {
+    out += ',';
+    Key("frame_start", out);
+    out += std::to_string(r.frames.front());
+    out += ',';
+    Key("frame_end", out);
+    out += std::to_string(r.frames.back());
+  }
+  out += ',';
+  Key("command", out);
+  AppendJsonString(r.shell ? r.command : std::string_view(), out);
+  out += ',';
+  Key("shell", out);
+  out += r.shell ? "true" : "false";
+  out += ',';
+  Key("argv", out);
+  out += '[';
+  if (!r.shell) {
+    for (size_t i = 0; i < task.argv.size(); ++i) {
+      if (i > 0) out += ',';
+      AppendJsonString(task.argv[i], out);
+    }
+  }
+  out += "],";
+  Key("env", out);
+  out += '{';
+  bool first = true;
+  for (const auto& [k, v] : task.env) {
+    if (!first) out += ',';
+    first = false;
+    AppendJsonString(k, out);
+    out += ':';
+    AppendJsonString(v, out);
+  }
+  out += "},";
+  Key("cwd", out);
+  AppendJsonString(task.cwd, out);
+  out += '}';
+  return out;
+}
+
+}  // namespace
+
+void AgentHub::Launch(const LaunchRequest& request) {
+  const std::string host(request.host);
+  boxes_[host].assign.emplace_back(request.run, AssignmentJson(request));
+  woken_.push_back(host);
+}
+
+void AgentHub::Signal(RunId run, int signo) {
+  const RunView v = engine_->Run(run);
+  if (!v.active || v.host.empty()) return;
+  const std::string host(v.host);
+  boxes_[host].signal.push_back("{\"run\":" + std::to_string(run) +
+                                ",\"epoch\":" + std::to_string(v.epoch) +
+                                ",\"signo\":" + std::to_string(signo) + "}");
+  woken_.push_back(host);
+}
+
+void AgentHub::Answer(Outbox& box, std::shared_ptr<HttpExchange> exchange, size_t max) {
+  std::string body = "{\"assign\":[";
+  for (size_t n = 0; n < max && !box.assign.empty();) {
+    auto& [run, assignment] = box.assign.front();
+    if (engine_->Run(run).active) {   // a run cancelled or lost before delivery is not sent
+      if (n++ > 0) body += ',';
+      body += assignment;
+    }
+    box.assign.pop_front();
+  }
+  body += "],\"signal\":[";
+  for (size_t n = 0; !box.signal.empty(); ++n) {
+    if (n > 0) body += ',';
+    body += box.signal.front();
+    box.signal.pop_front();
+  }
+  body += "]}";
+  HttpResponse r = JsonResponse(200, std::move(body));
+  r.route = "/v1/agents/{id}/work";
+  replies_.Add(std::move(exchange), std::move(r));
+}
+
+void AgentHub::Poll(const std::string& host, std::shared_ptr<HttpExchange> exchange, size_t max,
+                    uint64_t poll_id) {
+  Outbox& box = boxes_[host];
+  if (box.parked) Answer(box, std::move(box.parked), box.max);  // a newer poll replaces it
+  box.parked = nullptr;
+  if (!box.assign.empty() || !box.signal.empty()) {
+    Answer(box, std::move(exchange), max);
+    return;
+  }
+  box.parked = std::move(exchange);
+  box.poll_id = poll_id;
+  box.max = max;
+}
+
+void AgentHub::Expire(const std::string& host, uint64_t poll_id) {
+  auto it = boxes_.find(host);
+  if (it == boxes_.end() || !it->second.parked || it->second.poll_id != poll_id) return;
+  Answer(it->second, std::move(it->second.parked), it->second.max);
+  it->second.parked = nullptr;
+}
+
+void AgentHub::Deliver() {
+  for (const std::string& host : woken_) {
+    Outbox& box = boxes_[host];
+    if (!box.parked) continue;
+    if (box.parked->closed()) {   // the agent went away: keep its work for its next poll
+      box.parked = nullptr;
+      continue;
+    }
+    Answer(box, std::move(box.parked), box.max);
+    box.parked = nullptr;
+  }
+  woken_.clear();
+}
+
+size_t AgentHub::queued(const std::string& host) const {
+  auto it = boxes_.find(host);
+  return it == boxes_.end() ? 0 : it->second.assign.size();
+}
+
+}  // namespace rota

@@ -1,0 +1,18 @@
+// The job views of docs/api.md ("job summary", and the detail with per-instance state and `why`),
+// built from the engine's live state. Loop thread only (they read the engine).
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include "engine/engine.h"
+#include "store/store.h"
+
+namespace rota {
+
+// "pending" "running" "succeeded" "failed" "cancelled"
+const char* JobStateName(const JobState& job);
+
+nlohmann::ordered_json JobSummaryJson(const JobState& job, const JobRecord& record);
+nlohmann::ordered_json JobDetailJson(const Engine& engine, JobId id, const JobRecord& record);
+
+}  // namespace rota

@@ -1,0 +1,491 @@
+#include "api/server_core.h"
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "api/job_json.h"
+#include "core/units.h"
+#include "spec/spec_parser.h"
+
+namespace rota {
+
+using json = nlohmann::ordered_json;
+
+namespace {
+
+HttpResponse Json(int status, const json& body) { return JsonResponse(status, body.dump()); }
+
+json TokensJson(const std::vector<RunToken>& tokens) {
+  json a = json::array();
+  for (const auto& [run, epoch] : tokens) a.push_back({{"run", run}, {"epoch", epoch}});
+  return a;
+}
+
+std::string SanitizeForPath(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (c == '/' || c == '\0') c = '_';
+  }
+  if (out == "." || out == "..") out = "_";
+  return out;
+}
+
+}  // namespace
+
+HttpResponse ErrorResponse(int status, std::string_view code, std::string_view message) {
+  json body = {{"error", {{"code", code}, {"message", message}}}};
+  return JsonResponse(status, body.dump());
+}
+
+ServerCore::ServerCore(Store& store, const Clock& clock, ServerCoreOptions options)
+    : store_(store),
+      clock_(clock),
+      options_(std::move(options)),
+      recorder_(store, clock),
+      hub_(replies_),
+      engine_(clock, hub_, recorder_, [&] {
+        EngineOptions o = options_.engine;
+        o.placement = true;
+        return o;
+      }()) {
+  recorder_.set_engine(&engine_);
+  hub_.set_engine(&engine_);
+  engine_.set_run_observer(&recorder_);
+}
+
+Result<Unit> ServerCore::Restore(const StoredState& state) {
+  config_ = state.config;
+  engine_.BeginRestore();
+  for (const AgentRecord& a : state.agents) {
+    HostInfo info;
+    info.name = a.name;
+    try {
+      const json r = json::parse(a.resources_json);
+      info.total = {r.value("cores", 0.0), r.value("memory", int64_t{0}), r.value("gpus", 0)};
+      info.tags = r.value("tags", std::vector<std::string>{});
+      info.pools = r.value("pools", std::vector<std::string>{});
+    } catch (const std::exception&) {
+      // a host record we cannot read: it will register again with its resources
+    }
+    engine_.UpsertHost(std::move(info));
+  }
+  for (const JobRecord& record : state.jobs) {
+    if (record.id != engine_.job_count() + 1) {
+      return MakeError("store_corrupt", "job " + std::to_string(record.id) +
+                                            " follows job " + std::to_string(engine_.job_count()) +
+                                            ": job ids have a gap");
+    }
+    ParsedSpec parsed = ParseSpec(record.spec_text, "job " + std::to_string(record.id));
+    if (!parsed.ok()) {
+      return MakeError("store_corrupt", "stored job " + std::to_string(record.id) +
+                                            " no longer parses: " + parsed.errors[0].message);
+    }
+    SubmitOptions submit;
+    submit.log_dir = options_.log_dir;
+    engine_.Submit(std::move(parsed.job), submit);
+    recorder_.JobAccepted(record);
+  }
+  for (const auto& [key, posted_us] : state.signals) engine_.PostSignal(key);
+  // Every run's start and end, replayed in the order they happened (the Recorder's times are
+  // strictly increasing).
+  struct Transition {
+    int64_t at;
+    bool start;
+    const RunRecord* run;
+  };
+  std::vector<Transition> transitions;
+  int64_t last_time = 0;
+  for (const RunRecord& run : state.runs) {
+    if (run.job_id == 0 || run.job_id > engine_.job_count()) continue;
+    transitions.push_back({run.started_us, true, &run});
+    if (run.ended_us != 0) transitions.push_back({run.ended_us, false, &run});
+    last_time = std::max({last_time, run.started_us, run.ended_us});
+  }
+  std::stable_sort(transitions.begin(), transitions.end(), [](const Transition& a, const Transition& b) {
+    return a.at != b.at ? a.at < b.at : a.start > b.start;
+  });
+  recorder_.set_last_time(last_time);
+  for (const Transition& t : transitions) {
+    const RunRecord& run = *t.run;
+    Engine::StoredRun stored;
+    stored.run = run.id;
+    stored.task = run.task;
+    stored.index = run.instance;
+    stored.attempt = run.attempt;
+    stored.epoch = run.epoch;
+    stored.host = run.host;
+    if (!ParseRunOutcome(run.state, stored.outcome)) stored.outcome = RunOutcome::kRunning;
+    stored.exit_code = run.exit_code.value_or(0);
+    if (t.start) {
+      engine_.RestoreStart(static_cast<JobId>(run.job_id - 1), stored);
+      if (run.ended_us == 0) recorder_.RunLoaded(run);
+    } else {
+      engine_.RestoreEnd(stored);
+    }
+  }
+  for (const JobRecord& record : state.jobs) {
+    if (record.state == "cancelling") engine_.Cancel(static_cast<JobId>(record.id - 1), "job cancelled");
+  }
+  engine_.EndRestore(state.last_seq);
+  Result<std::vector<EventRecord>> committed = recorder_.Commit();   // only the record copies
+  if (!committed.ok()) return committed.error();
+  return Unit{};
+}
+
+int64_t ServerCore::FindJob(const std::string& ref) const {
+  if (!ref.empty() && std::all_of(ref.begin(), ref.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    if (ref.size() > 12) return -1;
+    const uint64_t id = std::stoull(ref);
+    if (id == 0 || id > engine_.job_count()) return -1;
+    return static_cast<int64_t>(id - 1);
+  }
+  for (size_t i = engine_.job_count(); i-- > 0;) {
+    if (engine_.job(static_cast<JobId>(i)).spec.name == ref) return static_cast<int64_t>(i);
+  }
+  return -1;
+}
+
+JobRecord ServerCore::RecordOf(JobId id) const {
+  const JobRecord* r = recorder_.job(uint64_t{id} + 1);
+  if (r != nullptr) return *r;
+  JobRecord fallback;
+  fallback.id = uint64_t{id} + 1;
+  return fallback;
+}
+
+void ServerCore::Submit(JobSpec spec, std::string text, ExchangePtr ex) {
+  const JobId id = static_cast<JobId>(engine_.job_count());
+  JobRecord record;
+  record.id = uint64_t{id} + 1;
+  record.name = spec.name;
+  record.queue = spec.queue;
+  record.priority = spec.priority;
+  record.spec_text = std::move(text);
+  record.spec_format = "yaml";
+  record.submitted_us = clock_.UnixMicros();
+  record.state = "pending";
+  recorder_.JobAccepted(std::move(record));
+  SubmitOptions submit;
+  submit.log_dir = options_.log_dir;
+  const std::string name = spec.name;
+  engine_.Submit(std::move(spec), submit);
+  HttpResponse r = Json(201, {{"id", uint64_t{id} + 1}, {"name", name}});
+  r.route = "/v1/jobs";
+  Reply(std::move(ex), std::move(r));
+}
+
+void ServerCore::ListJobs(const std::string& state, const std::string& queue, size_t limit,
+                          ExchangePtr ex) {
+  json jobs = json::array();
+  for (JobId id = 0; id < engine_.job_count() && jobs.size() < limit; ++id) {
+    const JobState& job = engine_.job(id);
+    if (!queue.empty() && job.spec.queue != queue) continue;
+    if (!state.empty() && state != JobStateName(job)) continue;
+    jobs.push_back(JobSummaryJson(job, RecordOf(id)));
+  }
+  HttpResponse r = Json(200, {{"jobs", std::move(jobs)}});
+  r.route = "/v1/jobs";
+  Reply(std::move(ex), std::move(r));
+}
+
+void ServerCore::ShowJob(const std::string& ref, ExchangePtr ex) {
+  const int64_t id = FindJob(ref);
+  if (id < 0) return Reply(std::move(ex), ErrorResponse(404, "not_found", "no job " + ref));
+  HttpResponse r = Json(200, JobDetailJson(engine_, static_cast<JobId>(id), RecordOf(static_cast<JobId>(id))));
+  r.route = "/v1/jobs/{id}";
+  Reply(std::move(ex), std::move(r));
+}
+
+void ServerCore::CancelJob(const std::string& ref, ExchangePtr ex) {
+  const int64_t id = FindJob(ref);
+  if (id < 0) return Reply(std::move(ex), ErrorResponse(404, "not_found", "no job " + ref));
+  const JobId jid = static_cast<JobId>(id);
+  if (!engine_.job(jid).finished) {
+    recorder_.CancelRequested(uint64_t{jid} + 1);
+    engine_.Cancel(jid, "job cancelled");
+  }
+  HttpResponse r = Json(200, JobSummaryJson(engine_.job(jid), RecordOf(jid)));
+  r.route = "/v1/jobs/{id}/cancel";
+  Reply(std::move(ex), std::move(r));
+}
+
+bool ServerCore::Reached(const PendingWait& wait) const {
+  const JobState& job = engine_.job(wait.job);
+  return wait.until_done ? job.finished : job.started || job.finished;
+}
+
+void ServerCore::AnswerWait(const PendingWait& wait, bool reached) {
+  HttpResponse r = Json(200, {{"reached", reached},
+                              {"job", JobSummaryJson(engine_.job(wait.job), RecordOf(wait.job))}});
+  r.route = "/v1/jobs/{id}/wait";
+  Reply(wait.exchange, std::move(r));
+}
+
+void ServerCore::Wait(const std::string& ref, bool until_done, uint64_t wait_id, ExchangePtr ex) {
+  const int64_t id = FindJob(ref);
+  if (id < 0) return Reply(std::move(ex), ErrorResponse(404, "not_found", "no job " + ref));
+  PendingWait wait{static_cast<JobId>(id), until_done, std::move(ex)};
+  if (Reached(wait)) return AnswerWait(wait, true);
+  waits_.emplace(wait_id, std::move(wait));
+}
+
+void ServerCore::ExpireWait(uint64_t wait_id) {
+  auto it = waits_.find(wait_id);
+  if (it == waits_.end()) return;
+  AnswerWait(it->second, Reached(it->second));
+  waits_.erase(it);
+}
+
+void ServerCore::PostSignal(const std::string& key, ExchangePtr ex) {
+  const bool fresh = !engine_.SignalPosted(key);
+  engine_.PostSignal(key);
+  HttpResponse r = Json(200, {{"key", key}, {"new", fresh}});
+  r.route = "/v1/signals/{key}";
+  Reply(std::move(ex), std::move(r));
+}
+
+void ServerCore::Hosts(ExchangePtr ex) {
+  json hosts = json::array();
+  for (const HostState& h : engine_.hosts()) {
+    hosts.push_back({{"name", h.info.name},
+                     {"state", h.alive ? "alive" : "lost"},
+                     {"cores", h.info.total.cores},
+                     {"memory", h.info.total.memory},
+                     {"gpus", h.info.total.gpus},
+                     {"tags", h.info.tags},
+                     {"pools", h.info.pools},
+                     {"used", {{"cores", h.used.cores}, {"memory", h.used.memory}, {"gpus", h.used.gpus}}},
+                     {"running", h.running},
+                     {"last_heartbeat_us", clock_.UnixMicros() -
+                          std::chrono::duration_cast<std::chrono::microseconds>(clock_.Now() - h.last_seen).count()}});
+  }
+  HttpResponse r = Json(200, {{"hosts", std::move(hosts)}});
+  r.route = "/v1/hosts";
+  Reply(std::move(ex), std::move(r));
+}
+
+void ServerCore::GetConfig(ExchangePtr ex) {
+  HttpResponse r = Json(200, {{"config", config_}});
+  r.route = "/v1/config";
+  Reply(std::move(ex), std::move(r));
+}
+
+void ServerCore::PutConfig(const std::map<std::string, std::string>& values, ExchangePtr ex) {
+  for (const auto& [key, value] : values) {
+    config_[key] = value;
+    recorder_.ConfigChanged(key, value);
+  }
+  GetConfig(std::move(ex));
+}
+
+void ServerCore::Register(AgentRegistration agent, ExchangePtr ex) {
+  HostInfo info;
+  info.name = agent.name;
+  info.total = agent.total;
+  info.tags = agent.tags;
+  info.pools = agent.pools;
+  std::sort(info.tags.begin(), info.tags.end());
+  std::sort(info.pools.begin(), info.pools.end());
+  const json resources = {{"cores", info.total.cores}, {"memory", info.total.memory},
+                          {"gpus", info.total.gpus},   {"tags", info.tags},
+                          {"pools", info.pools}};
+  engine_.UpsertHost(std::move(info));
+  AgentRecord record;
+  record.id = agent.name;
+  record.name = agent.name;
+  record.resources_json = resources.dump();
+  record.registered_us = clock_.UnixMicros();
+  record.last_heartbeat_us = record.registered_us;
+  record.state = "alive";
+  recorder_.AgentChanged(std::move(record));
+  HttpResponse r = Json(200, {{"id", agent.name},
+                              {"heartbeat_ms", options_.heartbeat_interval.count()},
+                              {"kill", TokensJson(engine_.UnwantedRuns(agent.name, agent.running))}});
+  r.route = "/v1/agents/register";
+  Reply(std::move(ex), std::move(r));
+}
+
+void ServerCore::Heartbeat(const std::string& agent, const std::vector<RunToken>& running,
+                           ExchangePtr ex) {
+  if (!engine_.HostAlive(agent) || !engine_.TouchHost(agent)) {
+    return Reply(std::move(ex), ErrorResponse(404, "not_found", "no live agent " + agent + "; register again"));
+  }
+  HttpResponse r = Json(200, {{"kill", TokensJson(engine_.UnwantedRuns(agent, running))}});
+  r.route = "/v1/agents/{id}/heartbeat";
+  Reply(std::move(ex), std::move(r));
+}
+
+void ServerCore::Work(const std::string& agent, size_t max, uint64_t poll_id, ExchangePtr ex) {
+  if (!engine_.HostAlive(agent)) {
+    return Reply(std::move(ex), ErrorResponse(404, "not_found", "no live agent " + agent + "; register again"));
+  }
+  engine_.TouchHost(agent);   // a poll is as good as a heartbeat
+  hub_.Poll(agent, std::move(ex), max, poll_id);
+}
+
+void ServerCore::ExpireWork(const std::string& agent, uint64_t poll_id) { hub_.Expire(agent, poll_id); }
+
+void ServerCore::Reports(const std::string& agent, const std::vector<RunReport>& reports,
+                         bool batch, ExchangePtr ex) {
+  json results = json::array();
+  std::string first_refusal;
+  for (const RunReport& report : reports) {
+    const std::string refusal = engine_.CheckToken(report.run, report.epoch, agent);
+    if (!refusal.empty()) {
+      if (first_refusal.empty()) first_refusal = refusal;
+      results.push_back({{"run", report.run}, {"ok", false}, {"error", "stale_run"}, {"message", refusal}});
+      continue;
+    }
+    RunExit exit;
+    exit.run = report.run;
+    exit.exit_code = report.exit_code;
+    exit.term_signal = report.term_signal;
+    exit.launch_failed = report.launch_failed;
+    exit.error = report.error;
+    exit.lost = report.lost;
+    if (exit.lost && exit.error.empty()) exit.error = "agent " + agent + " lost the run";
+    engine_.OnRunExit(exit);
+    results.push_back({{"run", report.run}, {"ok", true}});
+  }
+  if (agent.size() > 0) engine_.TouchHost(agent);
+  HttpResponse r;
+  if (batch) {
+    r = Json(200, {{"results", std::move(results)}});
+    r.route = "/v1/agents/{id}/status";
+  } else {
+    r = first_refusal.empty() ? Json(200, json::object()) : ErrorResponse(409, "stale_run", first_refusal);
+    r.route = "/v1/runs/{id}/status";
+  }
+  Reply(std::move(ex), std::move(r));
+}
+
+std::string ServerCore::LogPath(uint64_t job_id, std::string_view task, int instance,
+                                int attempt) const {
+  return options_.log_dir + "/" + std::to_string(job_id) + "/" + SanitizeForPath(task) + "/" +
+         std::to_string(instance) + "." + std::to_string(attempt) + ".log";
+}
+
+void ServerCore::StoreLog(RunId run, uint64_t epoch, const std::string& agent, std::string bytes,
+                          ExchangePtr ex) {
+  const RunView v = engine_.Run(run);
+  // The log form of the token is run + epoch; an agent name, when given, must match too.
+  const std::string refusal = engine_.CheckToken(run, epoch, agent.empty() ? v.host : agent);
+  if (!refusal.empty()) return Reply(std::move(ex), ErrorResponse(409, "stale_run", refusal));
+  const std::string path = LogPath(v.job_id, v.task, v.index, v.attempt);
+  std::error_code ec;
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  if (!out) return Reply(std::move(ex), ErrorResponse(503, "store_unavailable", "could not write " + path));
+  HttpResponse r = Json(200, json::object());
+  r.route = "/v1/runs/{id}/log";
+  Reply(std::move(ex), std::move(r));
+}
+
+void ServerCore::GetLog(const std::string& ref, const std::string& task, int instance, int attempt,
+                        ExchangePtr ex) {
+  const int64_t id = FindJob(ref);
+  if (id < 0) return Reply(std::move(ex), ErrorResponse(404, "not_found", "no job " + ref));
+  const JobState& job = engine_.job(static_cast<JobId>(id));
+  const TaskState* found = nullptr;
+  for (const TaskState& t : job.tasks) {
+    if (t.spec->name == task) found = &t;
+  }
+  if (found == nullptr || instance < 0 || static_cast<uint32_t>(instance) >= found->instance_count) {
+    return Reply(std::move(ex), ErrorResponse(404, "not_found",
+                                              "job " + ref + " has no task " + task + " instance " +
+                                                  std::to_string(instance)));
+  }
+  const InstanceState& inst = job.instances[found->first_instance + static_cast<uint32_t>(instance)];
+  if (attempt <= 0) attempt = inst.attempts;
+  const std::string path = LogPath(static_cast<uint64_t>(id) + 1, task, instance, attempt);
+  std::ifstream in(path, std::ios::binary);
+  if (attempt <= 0 || !in) {
+    return Reply(std::move(ex), ErrorResponse(404, "not_found",
+                                              "no log for " + task + "/" + std::to_string(instance) +
+                                                  (attempt > 0 ? " attempt " + std::to_string(attempt) : "") +
+                                                  " of job " + ref + " (it printed nothing, or has not run)"));
+  }
+  std::stringstream s;
+  s << in.rdbuf();
+  HttpResponse r;
+  r.content_type = "text/plain; charset=utf-8";
+  r.body = s.str();
+  r.route = "/v1/jobs/{id}/logs";
+  Reply(std::move(ex), std::move(r));
+}
+
+void ServerCore::Metrics(const Histogram& http_latency, ExchangePtr ex) {
+  std::string out;
+  std::map<std::string, uint64_t> jobs_by_state;
+  std::array<uint64_t, 8> instances{};
+  for (JobId id = 0; id < engine_.job_count(); ++id) {
+    const JobState& job = engine_.job(id);
+    ++jobs_by_state[JobStateName(job)];
+    for (const InstanceState& inst : job.instances) ++instances[static_cast<int>(inst.status)];
+  }
+  MetricHeader("rota_jobs", "gauge", "Jobs by state.", out);
+  for (const char* s : {"pending", "running", "succeeded", "failed", "cancelled"}) {
+    MetricLine("rota_jobs", std::string("state=\"") + s + "\"", static_cast<double>(jobs_by_state[s]), out);
+  }
+  MetricHeader("rota_instances", "gauge", "Instances by state.", out);
+  for (int s = 0; s < 8; ++s) {
+    MetricLine("rota_instances", std::string("state=\"") + InstanceStatusName(static_cast<InstanceStatus>(s)) + "\"",
+               static_cast<double>(instances[s]), out);
+  }
+  size_t alive = 0;
+  for (const HostState& h : engine_.hosts()) alive += h.alive ? 1 : 0;
+  MetricHeader("rota_agents_alive", "gauge", "Agents that heartbeat within the timeout.", out);
+  MetricLine("rota_agents_alive", "", static_cast<double>(alive), out);
+  MetricHeader("rota_agents_lost", "gauge", "Agents marked lost.", out);
+  MetricLine("rota_agents_lost", "", static_cast<double>(engine_.hosts().size() - alive), out);
+  MetricHeader("rota_runs_running", "gauge", "Runs placed on agents and not yet ended.", out);
+  MetricLine("rota_runs_running", "", static_cast<double>(engine_.running()), out);
+  MetricHeader("rota_store_commit_failures_total", "counter", "Commits the store refused.", out);
+  MetricLine("rota_store_commit_failures_total", "", static_cast<double>(commits_failed_), out);
+  cycle_seconds_.Render("rota_cycle_seconds", "Time of one scheduling cycle and its commit.", out);
+  http_latency.Render("rota_http_request_seconds", "HTTP request latency, from the whole request read to the reply written.", out);
+  HttpResponse r;
+  r.content_type = "text/plain; version=0.0.4";
+  r.body = std::move(out);
+  r.route = "/metrics";
+  Reply(std::move(ex), std::move(r));
+}
+
+std::vector<EventRecord> ServerCore::AfterBatch() {
+  const auto start = std::chrono::steady_clock::now();
+  engine_.RunCycle();
+  hub_.Deliver();
+  for (auto it = waits_.begin(); it != waits_.end();) {
+    if (it->second.exchange->closed()) {
+      it = waits_.erase(it);
+    } else if (Reached(it->second)) {
+      AnswerWait(it->second, true);
+      it = waits_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  const bool had_changes = recorder_.has_changes();
+  Result<std::vector<EventRecord>> committed = recorder_.Commit();
+  if (!committed.ok()) {
+    ++commits_failed_;
+    if (committed.error().message != last_commit_error_) {
+      last_commit_error_ = committed.error().message;
+      std::fprintf(stderr, "rota server: %s (retrying; no request is answered until it works)\n",
+                   last_commit_error_.c_str());
+    }
+    return {};
+  }
+  last_commit_error_.clear();
+  replies_.SendAll();
+  if (had_changes) {
+    cycle_seconds_.Observe("", std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  }
+  return std::move(committed.value());
+}
+
+}  // namespace rota

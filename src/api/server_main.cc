@@ -1,0 +1,154 @@
+// `rota server`: opens the store, rebuilds the state it holds, then runs two threads: the HTTP
+// io thread (ApiRoutes on HttpServer) and the loop thread (this one: EngineLoop + ServerCore).
+#include "api/server_main.h"
+
+#include <charconv>
+#include <cstdio>
+#include <memory>
+#include <thread>
+
+#include "api/event_stream.h"
+#include "api/routes.h"
+#include "api/server_core.h"
+#include "engine/engine_loop.h"
+#include "exec/interrupts.h"
+#include "store/sqlite_store.h"
+
+namespace rota {
+
+namespace {
+
+constexpr int kExitUsage = 2;
+constexpr int kExitUnavailable = 3;
+constexpr auto kKeepAliveEvery = std::chrono::seconds(15);
+
+void Fail(const std::string& message) { std::fprintf(stderr, "error: %s\n", message.c_str()); }
+
+bool SplitListen(const std::string& listen, std::string& host, uint16_t& port) {
+  const size_t colon = listen.rfind(':');
+  if (colon == std::string::npos || colon == 0) return false;
+  host = listen.substr(0, colon);
+  const std::string p = listen.substr(colon + 1);
+  unsigned value = 0;
+  auto [end, ec] = std::from_chars(p.data(), p.data() + p.size(), value);
+  if (ec != std::errc() || end != p.data() + p.size() || value > 65535) return false;
+  port = static_cast<uint16_t>(value);
+  return true;
+}
+
+void ScheduleKeepAlive(HttpServer& server, EventStream& events) {
+  server.After(std::chrono::duration_cast<std::chrono::milliseconds>(kKeepAliveEvery),
+               [&server, &events] {
+                 events.KeepAlive();
+                 ScheduleKeepAlive(server, events);
+               });
+}
+
+}  // namespace
+
+int RunServer(const ServerOptions& options) {
+  HttpServerOptions http;
+  if (!SplitListen(options.listen, http.host, http.port)) {
+    Fail("--listen " + options.listen + ": expected HOST:PORT, e.g. 127.0.0.1:7070");
+    return kExitUsage;
+  }
+  http.max_body_bytes = options.max_body_bytes;
+  Interrupts interrupts;   // before any thread starts, so every thread has SIGINT/SIGTERM blocked
+
+  Result<std::unique_ptr<SQLiteStore>> opened = SQLiteStore::Open(options.db);
+  if (!opened.ok()) {
+    Fail(opened.error().message);
+    return kExitUnavailable;
+  }
+  Store& store = **opened;
+  Result<StoredState> state = store.Load();
+  if (!state.ok()) {
+    Fail(state.error().message);
+    return kExitUnavailable;
+  }
+  // Each start is a new fencing epoch: runs placed from now on carry it.
+  uint64_t epoch = 1;
+  if (auto it = state->config.find("server.epoch"); it != state->config.end()) {
+    epoch = std::strtoull(it->second.c_str(), nullptr, 10) + 1;
+  }
+  ChangeSet bump;
+  bump.config["server.epoch"] = std::to_string(epoch);
+  state->config["server.epoch"] = std::to_string(epoch);
+  for (const auto& [key, value] : options.config) {
+    bump.config[key] = value;
+    state->config[key] = value;
+  }
+  if (Result<Unit> done = store.Commit(bump); !done.ok()) {
+    Fail(done.error().message);
+    return kExitUnavailable;
+  }
+
+  SystemClock clock;
+  ServerCoreOptions core_options;
+  core_options.engine.epoch = epoch;
+  core_options.engine.heartbeat_timeout = options.heartbeat_timeout;
+  core_options.engine.host = "";   // instance events name the run's host; job events none
+  core_options.log_dir = options.log_dir.empty() ? options.db + ".logs" : options.log_dir;
+  core_options.heartbeat_interval =
+      std::max(std::chrono::milliseconds(100), options.heartbeat_timeout / 4);
+  ServerCore core(store, clock, core_options);
+  if (Result<Unit> restored = core.Restore(*state); !restored.ok()) {
+    Fail(restored.error().message);
+    return kExitUnavailable;
+  }
+
+  EngineLoop loop;
+  EventStream events(store);
+  Histogram http_latency;
+  http.on_response = [&http_latency](const std::string& method, const std::string& route,
+                                     int status, double seconds) {
+    http_latency.Observe("method=\"" + method + "\",route=\"" + route + "\",code=\"" +
+                             std::to_string(status) + "\"",
+                         seconds);
+  };
+  std::unique_ptr<ApiRoutes> routes;
+  HttpServer server(http, [&routes](HttpRequest request, std::shared_ptr<HttpExchange> ex) {
+    routes->Handle(std::move(request), std::move(ex));
+  });
+  routes = std::make_unique<ApiRoutes>(
+      server,
+      [&loop, &core](std::function<void(ServerCore&)> fn) {
+        loop.Post([&core, fn = std::move(fn)](Engine&) { fn(core); });
+      },
+      events, http_latency);
+  if (Result<Unit> listening = server.Listen(); !listening.ok()) {
+    Fail(listening.error().message);
+    return kExitUnavailable;
+  }
+  ScheduleKeepAlive(server, events);
+  std::thread io([&server] { server.Run(); });
+
+  if (!options.quiet) {
+    std::fprintf(stderr,
+                 "rota server: listening on http://%s:%u, store %s (%zu jobs, %zu hosts), epoch %llu\n",
+                 http.host.c_str(), unsigned(server.port()), options.db.c_str(),
+                 state->jobs.size(), state->agents.size(), static_cast<unsigned long long>(epoch));
+  }
+  state.value() = StoredState{};   // the engine holds what it needs now
+
+  bool stop = false;
+  auto publish = [&] {
+    std::vector<EventRecord> committed = core.AfterBatch();
+    if (committed.empty()) return;
+    auto shared = std::make_shared<std::vector<EventRecord>>(std::move(committed));
+    server.Post([&events, shared] { events.Publish(*shared); });
+  };
+  loop.Run(
+      core.engine(), [&stop](const Engine&) { return stop; }, publish,
+      std::chrono::milliseconds(200),
+      {EngineLoop::Source{interrupts.fd(), [&](Engine&) {
+                            if (interrupts.Take() > 0) stop = true;
+                          }}});
+  publish();
+  server.Stop();
+  io.join();
+  if (!options.quiet) std::fprintf(stderr, "rota server: stopped\n");
+  return 0;
+}
+
+}  // namespace rota

@@ -1,0 +1,55 @@
+// The hosts a server-mode engine places runs on (DESIGN section 1: host / agent). Plain values,
+// owned by the Engine and touched only from its loop thread.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/clock.h"
+#include "sched/schedule.h"
+
+namespace rota {
+
+struct HostInfo {
+  std::string name;
+  sched::Amount total;
+  std::vector<std::string> tags;   // sorted
+  std::vector<std::string> pools;  // sorted; empty: every pool
+};
+
+struct HostState {
+  HostInfo info;
+  sched::Amount used;      // what its active runs hold
+  bool alive = true;
+  TimePoint last_seen{};   // the last register or heartbeat
+  uint32_t running = 0;
+};
+
+// How a run ended, as the store records it.
+enum class RunOutcome { kRunning, kSucceeded, kFailed, kTimedOut, kLost, kCancelled };
+const char* RunOutcomeName(RunOutcome outcome);   // "running" "succeeded" "failed" ...
+bool ParseRunOutcome(std::string_view name, RunOutcome& outcome);
+
+// Server mode: told of every run's start and end, in the same loop batch as the events that say
+// so, so that the server records each run with its fencing token. Called on the loop thread.
+class RunObserver {
+ public:
+  virtual ~RunObserver() = default;
+  virtual void RunStarted(uint64_t run) = 0;
+  virtual void RunEnded(uint64_t run, RunOutcome outcome, int exit_code) = 0;
+};
+
+// A run as the server sees it (for records, reports and `rota hosts`).
+struct RunView {
+  uint64_t job_id = 0;     // public id
+  uint32_t instance = 0;   // index of the instance within the job (not the task)
+  std::string_view task;
+  int index = 0;           // instance number within the task
+  int attempt = 0;
+  std::string_view host;   // "" when not placed on a host
+  uint64_t epoch = 0;
+  bool active = false;
+};
+
+}  // namespace rota

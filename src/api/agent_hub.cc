@@ -85,7 +85,9 @@ std::string AssignmentJson(const LaunchRequest& r) {
 
 void AgentHub::Launch(const LaunchRequest& request) {
   const std::string host(request.host);
-  boxes_[host].assign.emplace_back(request.run, AssignmentJson(request));
+  Outbox& box = boxes_[host];
+  box.assign.emplace_back(request.run, AssignmentJson(request));
+  box.queued.insert(request.run);
   woken_.push_back(host);
 }
 
@@ -107,6 +109,7 @@ void AgentHub::Answer(Outbox& box, std::shared_ptr<HttpExchange> exchange, size_
       if (n++ > 0) body += ',';
       body += assignment;
     }
+    box.queued.erase(run);
     box.assign.pop_front();
   }
   body += "],\"signal\":[";
@@ -154,6 +157,11 @@ void AgentHub::Deliver() {
     box.parked = nullptr;
   }
   woken_.clear();
+}
+
+bool AgentHub::Queued(const std::string& host, RunId run) const {
+  auto it = boxes_.find(host);
+  return it != boxes_.end() && it->second.queued.count(run) > 0;
 }
 
 size_t AgentHub::queued(const std::string& host) const {

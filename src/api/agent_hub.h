@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "api/http_server.h"
 #include "api/replies.h"
@@ -34,10 +35,13 @@ class AgentHub final : public Launcher {
   void Deliver();
 
   size_t queued(const std::string& host) const;
+  // True while `run` waits in `host`'s queue, not yet handed to its agent.
+  bool Queued(const std::string& host, RunId run) const;
 
  private:
   struct Outbox {
     std::deque<std::pair<RunId, std::string>> assign;   // run, JSON object
+    std::unordered_set<RunId> queued;                    // the runs in `assign`
     std::deque<std::string> signal;   // JSON objects
     std::shared_ptr<HttpExchange> parked;
     uint64_t poll_id = 0;

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <unordered_set>
 
 #include "api/job_json.h"
 #include "core/units.h"
@@ -313,9 +314,30 @@ void ServerCore::Heartbeat(const std::string& agent, const std::vector<RunToken>
   if (!engine_.HostAlive(agent) || !engine_.TouchHost(agent)) {
     return Reply(std::move(ex), ErrorResponse(404, "not_found", "no live agent " + agent + "; register again"));
   }
+  ResendMissing(agent, running);
   HttpResponse r = Json(200, {{"kill", TokensJson(engine_.UnwantedRuns(agent, running))}});
   r.route = "/v1/agents/{id}/heartbeat";
   Reply(std::move(ex), std::move(r));
+}
+
+// An assignment can be lost on the way without anyone crashing: the agent's long-poll connection
+// breaks after the reply was written. Such a run is active here but absent from the agent's
+// heartbeats; after kMissesBeforeResend heartbeats in a row it is sent again (an agent ignores a
+// run id it already has, and one that ended and is still being reported is not started twice).
+void ServerCore::ResendMissing(const std::string& agent, const std::vector<RunToken>& running) {
+  constexpr int kMissesBeforeResend = 3;
+  std::unordered_set<RunId> listed;
+  for (const auto& [run, epoch] : running) listed.insert(run);
+  for (const auto& [run, epoch] : engine_.ActiveRuns(agent)) {
+    if (listed.count(run) || hub_.Queued(agent, run)) {
+      missing_.erase(run);
+      continue;
+    }
+    if (++missing_[run] >= kMissesBeforeResend) {
+      missing_.erase(run);
+      engine_.Relaunch(run);
+    }
+  }
 }
 
 void ServerCore::Work(const std::string& agent, size_t max, uint64_t poll_id, ExchangePtr ex) {

@@ -107,6 +107,7 @@ class ServerCore {
   void AnswerWait(const PendingWait& wait, bool reached);
   std::string LogPath(uint64_t job_id, std::string_view task, int instance, int attempt) const;
   JobRecord RecordOf(JobId id) const;
+  void ResendMissing(const std::string& agent, const std::vector<RunToken>& running);
 
   Store& store_;
   const Clock& clock_;
@@ -116,6 +117,8 @@ class ServerCore {
   AgentHub hub_;
   Engine engine_;
   std::unordered_map<uint64_t, PendingWait> waits_;
+  // Active runs an agent's heartbeats did not list, and how many heartbeats in a row missed them.
+  std::unordered_map<RunId, int> missing_;
   std::map<std::string, std::string> config_;
   Histogram cycle_seconds_;
   uint64_t commits_failed_ = 0;

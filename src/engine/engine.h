@@ -97,6 +97,10 @@ class Engine {
   // Checks a report's fencing token: "" if `run` is active on `host` with `epoch`, else why not.
   std::string CheckToken(RunId run, uint64_t epoch, std::string_view host) const;
   RunView Run(RunId run) const;
+  // The runs active on `host`, with their epochs.
+  std::vector<std::pair<RunId, uint64_t>> ActiveRuns(std::string_view host) const;
+  // Hands an active run to its launcher again (an assignment that never reached its agent).
+  void Relaunch(RunId run);
   RunId last_run() const { return runs_.size(); }
   // Why an unfinished instance is not running, exactly (docs/api.md "why"); "" when it runs.
   std::string WhyPending(JobId id, uint32_t instance) const;

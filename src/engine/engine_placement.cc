@@ -199,6 +199,22 @@ std::string Engine::CheckToken(RunId run, uint64_t epoch, std::string_view host)
   return "";
 }
 
+std::vector<std::pair<RunId, uint64_t>> Engine::ActiveRuns(std::string_view host) const {
+  std::vector<std::pair<RunId, uint64_t>> out;
+  const int h = HostIndex(host);
+  if (h < 0 || hosts_[h].running == 0) return out;
+  for (RunId r = 1; r <= runs_.size(); ++r) {
+    const RunState& run = runs_[r - 1];
+    if (run.active && run.host == static_cast<uint32_t>(h)) out.emplace_back(r, run.epoch);
+  }
+  return out;
+}
+
+void Engine::Relaunch(RunId run) {
+  if (run == 0 || run > runs_.size() || !runs_[run - 1].active) return;
+  Launch(run);
+}
+
 RunView Engine::Run(RunId run) const {
   RunView v;
   if (run == 0 || run > runs_.size()) return v;

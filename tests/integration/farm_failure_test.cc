@@ -149,5 +149,33 @@ tasks: [{name: only, command: "echo real", retries: 2, retry_delay: 100ms}]
   EXPECT_EQ(farm.Client({"logs", std::to_string(id), "only"}).out, "real\n");
 }
 
+TEST(FarmFailureTest, AnAssignmentLostOnTheWayIsSentAgain) {
+  Farm farm;
+  ASSERT_TRUE(farm.StartServer());
+  ASSERT_EQ(farm.Http("POST", "/v1/agents/register", R"({"name": "hand", "cores": 1})").status, 200);
+  const uint64_t id = farm.Submit("one.yaml", "name: one\ntasks: [{name: t, command: 'true'}]\n");
+  HttpReply first = farm.Http("GET", "/v1/agents/hand/work?wait=5s");
+  ASSERT_EQ(first.status, 200);
+  const nlohmann::json assignment = nlohmann::json::parse(first.body)["assign"][0];
+  // The reply never reached the agent: its heartbeats do not list the run.
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_EQ(farm.Http("POST", "/v1/agents/hand/heartbeat", R"({"running": []})").status, 200);
+  }
+  HttpReply nothing = farm.Http("GET", "/v1/agents/hand/work?wait=200ms");
+  EXPECT_EQ(nlohmann::json::parse(nothing.body)["assign"].size(), 0u) << "sent again too early";
+  ASSERT_EQ(farm.Http("POST", "/v1/agents/hand/heartbeat", R"({"running": []})").status, 200);
+  HttpReply again = farm.Http("GET", "/v1/agents/hand/work?wait=5s");
+  ASSERT_EQ(again.status, 200);
+  const nlohmann::json resent = nlohmann::json::parse(again.body)["assign"];
+  ASSERT_EQ(resent.size(), 1u);
+  EXPECT_EQ(resent[0]["run"], assignment["run"]);
+  EXPECT_EQ(resent[0]["epoch"], assignment["epoch"]);
+  const std::string report = R"({"reports": [{"run": )" + assignment["run"].dump() + R"(, "epoch": )" +
+                             assignment["epoch"].dump() + R"(, "state": "exited", "exit_code": 0}]})";
+  EXPECT_THAT(farm.Http("POST", "/v1/agents/hand/status", report).body, HasSubstr(R"("ok":true)"));
+  ASSERT_TRUE(farm.WaitForJob(id, std::chrono::seconds(5)));
+  EXPECT_EQ(farm.JobState(id), "succeeded");
+}
+
 }  // namespace
 }  // namespace rota::testing

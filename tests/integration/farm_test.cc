@@ -173,6 +173,22 @@ TEST(FarmTest, TheEventStreamResumesAfterTheSeqAClientSaw) {
   EXPECT_THAT(got, ::testing::Not(HasSubstr("\"job\":\"a\"")));
 }
 
+TEST(FarmTest, MetricsCountJobsInstancesAgentsAndLatencies) {
+  Farm farm;
+  ASSERT_TRUE(farm.StartServer());
+  ASSERT_TRUE(farm.StartAgent("n1"));
+  const uint64_t id = farm.Submit("m.yaml", "name: m\ntasks: [{name: t, frames: 1-3, command: 'true'}]\n");
+  ASSERT_TRUE(farm.WaitForJob(id));
+  HttpReply metrics = farm.Http("GET", "/metrics");
+  ASSERT_EQ(metrics.status, 200);
+  EXPECT_THAT(metrics.content_type, HasSubstr("text/plain"));
+  EXPECT_THAT(metrics.body, HasSubstr("rota_jobs{state=\"succeeded\"} 1\n"));
+  EXPECT_THAT(metrics.body, HasSubstr("rota_instances{state=\"succeeded\"} 3\n"));
+  EXPECT_THAT(metrics.body, HasSubstr("rota_agents_alive 1\n"));
+  EXPECT_THAT(metrics.body, HasSubstr("rota_cycle_seconds_count"));
+  EXPECT_THAT(metrics.body, HasSubstr("rota_http_request_seconds_bucket{method=\"POST\",route=\"/v1/jobs\",code=\"201\",le=\"+Inf\"} 1\n"));
+}
+
 TEST(FarmTest, ShowSaysExactlyWhyEachInstanceWaits) {
   Farm farm;
   ASSERT_TRUE(farm.StartServer());

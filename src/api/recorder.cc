@@ -19,6 +19,15 @@ void Recorder::CancelRequested(uint64_t job_id) {
   dirty_jobs_.insert(job_id);
 }
 
+void Recorder::JobRetried(uint64_t job_id) {
+  changes_.job_retries.emplace_back(job_id, NextTime());
+  auto it = jobs_.find(job_id);
+  if (it == jobs_.end()) return;
+  it->second.state = "pending";
+  it->second.finished_us = 0;
+  dirty_jobs_.insert(job_id);
+}
+
 void Recorder::AgentChanged(AgentRecord record) { changes_.agents.push_back(std::move(record)); }
 
 void Recorder::ConfigChanged(const std::string& key, const std::string& value) {

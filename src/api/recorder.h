@@ -31,6 +31,9 @@ class Recorder final : public EventSink, public RunObserver {
   // The user cancelled it: remembered as "cancelling" until job.cancelled, so a restart
   // finishes the cancellation.
   void CancelRequested(uint64_t job_id);
+  // A finished job sent round again: recorded with a time between its runs' times, so a restart
+  // replays it at the right point; the job's record is unfinished again.
+  void JobRetried(uint64_t job_id);
   void AgentChanged(AgentRecord record);
   void ConfigChanged(const std::string& key, const std::string& value);
   // A run loaded at start that has not ended: its end will update this record.

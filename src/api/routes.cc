@@ -165,9 +165,7 @@ void ApiRoutes::Jobs(const HttpRequest& r, const std::vector<std::string>& parts
   }
   if (verb == "retry") {
     if (m != "POST") return MethodNotAllowed(r, ex, "POST");
-    return ex->Reply(ErrorResponse(501, "not_implemented",
-                                   "retrying a finished job is not supported by this server yet; "
-                                   "submit the spec again"));
+    return post_([ref, ex](ServerCore& core) mutable { core.RetryJob(ref, std::move(ex)); });
   }
   if (verb == "wait") {
     if (m != "GET") return MethodNotAllowed(r, ex, "GET");

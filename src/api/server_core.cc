@@ -95,7 +95,8 @@ Result<Unit> ServerCore::Restore(const StoredState& state) {
   struct Transition {
     int64_t at;
     bool start;
-    const RunRecord* run;
+    const RunRecord* run;     // null: the retry of job `retried`
+    uint64_t retried = 0;
   };
   std::vector<Transition> transitions;
   int64_t last_time = 0;
@@ -105,11 +106,20 @@ Result<Unit> ServerCore::Restore(const StoredState& state) {
     if (run.ended_us != 0) transitions.push_back({run.ended_us, false, &run});
     last_time = std::max({last_time, run.started_us, run.ended_us});
   }
+  for (const auto& [job_id, at] : state.job_retries) {
+    if (job_id == 0 || job_id > engine_.job_count()) continue;
+    transitions.push_back({at, false, nullptr, job_id});
+    last_time = std::max(last_time, at);
+  }
   std::stable_sort(transitions.begin(), transitions.end(), [](const Transition& a, const Transition& b) {
     return a.at != b.at ? a.at < b.at : a.start > b.start;
   });
   recorder_.set_last_time(last_time);
   for (const Transition& t : transitions) {
+    if (t.run == nullptr) {
+      engine_.Retry(static_cast<JobId>(t.retried - 1));
+      continue;
+    }
     const RunRecord& run = *t.run;
     Engine::StoredRun stored;
     stored.run = run.id;
@@ -210,6 +220,27 @@ void ServerCore::CancelJob(const std::string& ref, ExchangePtr ex) {
   }
   HttpResponse r = Json(200, JobSummaryJson(engine_.job(jid), RecordOf(jid)));
   r.route = "/v1/jobs/{id}/cancel";
+  Reply(std::move(ex), std::move(r));
+}
+
+void ServerCore::RetryJob(const std::string& ref, ExchangePtr ex) {
+  const int64_t id = FindJob(ref);
+  if (id < 0) return Reply(std::move(ex), ErrorResponse(404, "not_found", "no job " + ref));
+  const JobId jid = static_cast<JobId>(id);
+  const JobState& job = engine_.job(jid);
+  if (!job.finished) {
+    return Reply(std::move(ex), ErrorResponse(409, "not_finished",
+                                              "job " + ref + " is " + JobStateName(job) +
+                                                  "; only a finished job can be retried"));
+  }
+  if (job.Succeeded()) {
+    return Reply(std::move(ex), ErrorResponse(409, "nothing_to_retry",
+                                              "job " + ref + " succeeded; there is nothing to retry"));
+  }
+  recorder_.JobRetried(uint64_t{jid} + 1);
+  engine_.Retry(jid);
+  HttpResponse r = Json(200, JobSummaryJson(engine_.job(jid), RecordOf(jid)));
+  r.route = "/v1/jobs/{id}/retry";
   Reply(std::move(ex), std::move(r));
 }
 

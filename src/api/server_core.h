@@ -68,6 +68,7 @@ class ServerCore {
   void ListJobs(const std::string& state, const std::string& queue, size_t limit, ExchangePtr ex);
   void ShowJob(const std::string& ref, ExchangePtr ex);
   void CancelJob(const std::string& ref, ExchangePtr ex);
+  void RetryJob(const std::string& ref, ExchangePtr ex);
   void Wait(const std::string& ref, bool until_done, uint64_t wait_id, ExchangePtr ex);
   void ExpireWait(uint64_t wait_id);
   void PostSignal(const std::string& key, ExchangePtr ex);

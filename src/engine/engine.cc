@@ -26,13 +26,21 @@ uint32_t Engine::PoolIndex(const std::string& name, int max_workers) {
 }
 
 JobId Engine::Submit(JobSpec spec, const SubmitOptions& options) {
+  const JobId id = jobs_.size();
+  jobs_.emplace_back();
+  Install(id, std::move(spec), options, /*announce=*/true);
+  return id;
+}
+
+// Builds job `id`'s state from its spec and releases what is ready. `announce`: publish
+// job.submitted (not when a finished job is sent round again by Retry).
+void Engine::Install(JobId id, JobSpec spec, const SubmitOptions& options, bool announce) {
   std::unordered_map<std::string, int> listed;
   for (const PoolSpec& p : spec.pools) listed[p.name] = p.max_workers;
-  const JobId id = jobs_.size();
   if (options_.placement) {  // src/sched compares sorted tag lists
     for (TaskSpec& t : spec.tasks) std::sort(t.resources.tags.begin(), t.resources.tags.end());
   }
-  jobs_.push_back(ExpandJob(std::move(spec), [&](const std::string& pool) {
+  jobs_[id] = ExpandJob(std::move(spec), [&](const std::string& pool) {
     auto it = listed.find(pool);
     if (options_.placement) {  // the job's own pool: its max_workers caps only this job
       const uint32_t index = PoolIndex(std::to_string(id) + '/' + pool,
@@ -44,7 +52,7 @@ JobId Engine::Submit(JobSpec spec, const SubmitOptions& options) {
     auto known = pool_index_.find(pool);
     if (known != pool_index_.end()) return known->second;
     return PoolIndex(pool, options_.default_max_workers);
-  }));
+  });
   JobState& job = *jobs_[id];
   job.id = id;
   job.teardown = options.teardown;
@@ -52,7 +60,7 @@ JobId Engine::Submit(JobSpec spec, const SubmitOptions& options) {
   ++unfinished_jobs_;
   for (const InstanceState& inst : job.instances)
     ++pools_[job.tasks[inst.task].pool].view.by_status[0];
-  EmitJob(EventType::kJobSubmitted, job);
+  if (announce) EmitJob(EventType::kJobSubmitted, job);
 
   for (uint32_t t = 0; t < job.tasks.size() && !job.teardown; ++t) {
     for (const std::string& key : job.tasks[t].spec->posts) ++signal_posters_[key];
@@ -73,7 +81,6 @@ JobId Engine::Submit(JobSpec spec, const SubmitOptions& options) {
   if (job.instances.empty()) MaybeFinishJob(id);
   Propagate();
   Dispatch();
-  return id;
 }
 
 void Engine::PostSignal(std::string_view key) {

@@ -75,6 +75,10 @@ class Engine {
   void CancelAll(std::string_view reason);
   // The same for one job. No-op for a finished job.
   void Cancel(JobId id, std::string_view reason);
+  // Server mode: sends a finished job that did not succeed round again. What succeeded stays
+  // done; every other instance runs again from attempt 1 (OpenCue's "retry dead frames").
+  // Returns false (and changes nothing) for an unfinished or successful job.
+  bool Retry(JobId id);
 
   // --- Server mode (options.placement) ---------------------------------------------------------
   // Places ready instances on hosts (one scheduling cycle) if anything changed since the last one.
@@ -181,6 +185,7 @@ class Engine {
   void SettleSignal(const std::string& key);
   void Start(JobId id, uint32_t inst, uint32_t host = kNoHost);
   void Launch(RunId run);
+  void Install(JobId id, JobSpec spec, const SubmitOptions& options, bool announce);
   void ReleaseHost(RunState& run, const TaskSpec& task);
   sched::Snapshot HostSnapshot() const;
   void CheckHosts(TimePoint now);

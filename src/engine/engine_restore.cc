@@ -96,3 +96,47 @@ void Engine::EndRestore(uint64_t last_seq) {
 }
 
 }  // namespace rota
+
+namespace rota {
+
+bool Engine::Retry(JobId id) {
+  if (!options_.placement || id >= jobs_.size()) return false;
+  const JobState& old = *jobs_[id];
+  if (!old.finished || old.Succeeded()) return false;
+  std::vector<uint32_t> succeeded;
+  for (uint32_t i = 0; i < old.instances.size(); ++i) {
+    const InstanceState& inst = old.instances[i];
+    if (inst.status == InstanceStatus::kSucceeded) succeeded.push_back(i);
+    --pools_[old.tasks[inst.task].pool].view.by_status[static_cast<int>(inst.status)];
+  }
+  for (const TaskState& task : old.tasks) pools_[task.pool].ready.clear();   // the job's own pools
+  for (auto it = signal_waiters_.begin(); it != signal_waiters_.end();) {
+    auto& waiters = it->second;
+    std::erase_if(waiters, [id](const std::pair<JobId, uint32_t>& w) { return w.first == id; });
+    it = waiters.empty() ? signal_waiters_.erase(it) : std::next(it);
+  }
+  SubmitOptions options;
+  options.log_dir = old.log_dir;
+  JobSpec spec = old.spec;
+  // Replay what succeeded, quietly, in an order its dependencies allow: an instance succeeded
+  // only after what it required, so each pass finds at least one that is ready now.
+  const bool was_restoring = restoring_;
+  restoring_ = true;
+  Install(id, std::move(spec), options, /*announce=*/false);
+  JobState& job = *jobs_[id];
+  while (!succeeded.empty()) {
+    const size_t before = succeeded.size();
+    std::erase_if(succeeded, [&](uint32_t i) {
+      if (job.instances[i].status != InstanceStatus::kReady) return false;
+      Finish(id, i, InstanceStatus::kSucceeded);
+      Propagate();
+      return true;
+    });
+    if (succeeded.size() == before) break;   // cannot happen; never loop forever
+  }
+  restoring_ = was_restoring;
+  Dispatch();
+  return true;
+}
+
+}  // namespace rota

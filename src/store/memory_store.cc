@@ -42,6 +42,7 @@ Result<Unit> MemoryStore::Commit(const ChangeSet& changes) {
   for (const auto& [key, posted_us] : changes.signals_posted) signals_[key] = posted_us;
   for (const auto& [key, value] : changes.config) config_[key] = value;
   for (const AgentRecord& agent : changes.agents) agents_[agent.id] = agent;
+  job_retries_.insert(job_retries_.end(), changes.job_retries.begin(), changes.job_retries.end());
   return Unit{};
 }
 
@@ -53,6 +54,7 @@ Result<StoredState> MemoryStore::Load() {
   state.signals = signals_;
   state.config = config_;
   for (const auto& [id, agent] : agents_) state.agents.push_back(agent);
+  state.job_retries = job_retries_;
   state.last_seq = events_.empty() ? 0 : events_.back().seq;
   return state;
 }

@@ -38,6 +38,7 @@ class MemoryStore final : public Store {
   std::map<std::string, int64_t> signals_;     // GUARDED_BY(mu_)
   std::map<std::string, std::string> config_;  // GUARDED_BY(mu_)
   std::map<std::string, AgentRecord> agents_;  // GUARDED_BY(mu_), by id
+  std::vector<std::pair<uint64_t, int64_t>> job_retries_;  // GUARDED_BY(mu_)
 };
 
 }  // namespace rota

@@ -59,8 +59,17 @@ CREATE TABLE agents (
 ) WITHOUT ROWID;
 )sql";
 
+// Version 2: finished jobs sent round again (POST /v1/jobs/{id}/retry), in commit order.
+constexpr const char* kCreateJobRetries = R"sql(
+CREATE TABLE job_retries (
+  job_id INTEGER NOT NULL REFERENCES jobs (id),
+  at_us INTEGER NOT NULL
+);
+)sql";
+
 constexpr const char* kMigrations[] = {
     kCreateTables,
+    kCreateJobRetries,
 };
 
 }  // namespace

@@ -218,6 +218,7 @@ Result<Unit> SQLiteStore::PrepareCommitStatements() {
        " ON CONFLICT (id) DO UPDATE SET job_id = ?2, task = ?3, instance = ?4, attempt = ?5,"
        " epoch = ?6, host = ?7, state = ?8, exit_code = ?9, started_us = ?10, ended_us = ?11"},
       {&insert_event_, "INSERT INTO events (seq, ts_us, json) VALUES (?1, ?2, ?3)"},
+      {&insert_job_retry_, "INSERT INTO job_retries (job_id, at_us) VALUES (?1, ?2)"},
       {&upsert_signal_,
        "INSERT INTO signals (key, posted_us) VALUES (?1, ?2)"
        " ON CONFLICT (key) DO UPDATE SET posted_us = ?2"},
@@ -287,6 +288,12 @@ Result<Unit> SQLiteStore::WriteChanges(const ChangeSet& changes) {
   }
   Result<Unit> events = WriteEvents(changes.events);
   if (!events.ok()) return events;
+  for (const auto& [job_id, at_us] : changes.job_retries) {
+    ResetOnExit reset(insert_job_retry_.get());
+    if (StepOnce(insert_job_retry_.get(), job_id, at_us) != SQLITE_DONE) {
+      return IoError("could not write the retry of job " + std::to_string(job_id) + " to", db);
+    }
+  }
   for (const auto& [key, posted_us] : changes.signals_posted) {
     ResetOnExit reset(upsert_signal_.get());
     if (StepOnce(upsert_signal_.get(), key, posted_us) != SQLITE_DONE) {
@@ -370,6 +377,8 @@ Result<StoredState> SQLiteStore::Load() {
                                         ColumnUint64(s, 5), ColumnText(s, 6), ColumnText(s, 7),
                                         exit_code, ColumnInt64(s, 9), ColumnInt64(s, 10)});
        }},
+      {"SELECT job_id, at_us FROM job_retries ORDER BY rowid",
+       [&](sqlite3_stmt* s) { state.job_retries.emplace_back(ColumnUint64(s, 0), ColumnInt64(s, 1)); }},
       {"SELECT key, posted_us FROM signals",
        [&](sqlite3_stmt* s) { state.signals[ColumnText(s, 0)] = ColumnInt64(s, 1); }},
       {"SELECT key, value FROM config",

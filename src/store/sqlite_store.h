@@ -74,6 +74,7 @@ class SQLiteStore final : public Store {
   std::mutex write_mu_;
   Connection writer_;  // GUARDED_BY(write_mu_)
   Statement begin_, commit_, rollback_;
+  Statement insert_job_retry_;
   Statement max_seq_, upsert_job_, upsert_run_, insert_event_, upsert_signal_, upsert_config_,
       upsert_agent_;
 

@@ -70,9 +70,11 @@ struct ChangeSet {
   std::vector<std::pair<std::string, int64_t>> signals_posted;  // key, posted_us
   std::map<std::string, std::string> config;        // key -> value (set)
   std::vector<AgentRecord> agents;
+  // A finished job sent round again (POST /v1/jobs/{id}/retry): job id, when. Appended.
+  std::vector<std::pair<uint64_t, int64_t>> job_retries;
   bool empty() const {
     return jobs.empty() && runs.empty() && events.empty() && signals_posted.empty() &&
-           config.empty() && agents.empty();
+           config.empty() && agents.empty() && job_retries.empty();
   }
 };
 
@@ -84,6 +86,7 @@ struct StoredState {
   std::map<std::string, int64_t> signals;
   std::map<std::string, std::string> config;
   std::vector<AgentRecord> agents;
+  std::vector<std::pair<uint64_t, int64_t>> job_retries;   // in the order they were committed
   uint64_t last_seq = 0;
 };
 

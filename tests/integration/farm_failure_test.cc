@@ -177,5 +177,45 @@ TEST(FarmFailureTest, AnAssignmentLostOnTheWayIsSentAgain) {
   EXPECT_EQ(farm.JobState(id), "succeeded");
 }
 
+TEST(FarmFailureTest, RetryRunsAgainWhatDidNotSucceedAndSurvivesARestart) {
+  Farm farm;
+  ASSERT_TRUE(farm.StartServer());
+  ASSERT_TRUE(farm.StartAgent("n1"));
+  const auto fixed = farm.dir() / "fixed";
+  const uint64_t id = farm.Submit("flaky.yaml", R"(
+name: flaky
+tasks:
+  - {name: prep, command: "echo prep"}
+  - {name: render, frames: 1-2, command: "test -e )" + fixed.string() + R"(", requires: [prep]}
+  - {name: encode, command: "echo encoded", requires: [render]}
+)");
+  ASSERT_TRUE(farm.WaitForJob(id));
+  ASSERT_EQ(farm.JobState(id), "failed");
+  EXPECT_EQ(farm.Http("POST", "/v1/jobs/" + std::to_string(id) + "/retry").status, 200)
+      << "retry of a failed job";
+  ASSERT_TRUE(farm.WaitForJob(id));
+  EXPECT_EQ(farm.JobState(id), "failed") << "render still fails: nothing was fixed";
+
+  WriteFile(fixed, "");
+  HttpReply retried = farm.Http("POST", "/v1/jobs/" + std::to_string(id) + "/retry");
+  ASSERT_EQ(retried.status, 200) << retried.body;
+  ASSERT_TRUE(farm.WaitForJob(id));
+  EXPECT_EQ(farm.JobState(id), "succeeded");
+  HttpReply again = farm.Http("POST", "/v1/jobs/" + std::to_string(id) + "/retry");
+  EXPECT_EQ(again.status, 409);
+  EXPECT_THAT(again.body, HasSubstr("nothing_to_retry"));
+
+  auto started = Count(farm.Events(), id, "task.started");
+  EXPECT_EQ(started["prep#0"], 1) << "what succeeded is not run again";
+  EXPECT_EQ(started["render#0"], 3);
+  EXPECT_EQ(started["encode#0"], 1);
+
+  farm.KillServer();
+  ASSERT_TRUE(farm.StartServer());
+  EXPECT_EQ(farm.JobState(id), "succeeded") << "the retries were replayed after the restart";
+  nlohmann::json job = farm.GetJson("/v1/jobs/" + std::to_string(id));
+  EXPECT_EQ(job["counts"]["succeeded"], 4);
+}
+
 }  // namespace
 }  // namespace rota::testing

@@ -76,6 +76,9 @@ class Changes {
   Changes& Config(std::map<std::string, std::string> config) {
     return Set(&ChangeSet::config, std::move(config));
   }
+  Changes& Retries(std::vector<std::pair<uint64_t, int64_t>> retries) {
+    return Set(&ChangeSet::job_retries, std::move(retries));
+  }
   Changes& Agents(std::vector<AgentRecord> agents) {
     return Set(&ChangeSet::agents, std::move(agents));
   }
@@ -172,6 +175,13 @@ TYPED_TEST(StoreContractTest, LoadReturnsWhatWasCommitted) {
   Result<std::vector<EventRecord>> events = this->store_->EventsSince(0, 10);
   ASSERT_TRUE(events.ok());
   EXPECT_EQ(DescribeAll(*events), DescribeAll(std::vector{Event(1), Event(2)}));
+}
+
+TYPED_TEST(StoreContractTest, JobRetriesComeBackInCommitOrder) {
+  this->MustCommit(Changes().Jobs({Job(1), Job(2)}).Retries({{2, 500}}));
+  this->MustCommit(Changes().Retries({{1, 400}, {2, 600}}));
+  using Retries = std::vector<std::pair<uint64_t, int64_t>>;
+  EXPECT_EQ(this->MustLoad().job_retries, (Retries{{2, 500}, {1, 400}, {2, 600}}));
 }
 
 TYPED_TEST(StoreContractTest, AnUpsertReplacesTheWholeRecord) {

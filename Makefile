@@ -18,8 +18,9 @@ build: deps
 demo: build
 	@bash scripts/demo $(BUILD)/rota
 
-# Every test: unit and integration (ctest, Release build), the unit tests once more under
-# AddressSanitizer+UBSan, and each fuzz target for $(FUZZ_SECONDS) seconds.
+# Every test: unit and integration (ctest, Release build), all of them once more under
+# AddressSanitizer+UBSan (the integration tests then drive sanitized rota processes), and each fuzz
+# target for $(FUZZ_SECONDS) seconds.
 test: build
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 300
 	@$(MAKE) --no-print-directory asan
@@ -27,8 +28,10 @@ test: build
 
 asan: deps
 	@cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DROTA_SANITIZE=address,undefined -DROTA_BENCH=OFF >/dev/null
-	@cmake --build build-asan -j $(JOBS) --target rota_unit_tests
+	@cmake --build build-asan -j $(JOBS) --target rota_unit_tests rota rota_integration_tests
 	@ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 build-asan/rota_unit_tests --gtest_brief=1
+	@# the server, agents and clients as real processes, themselves built with the sanitizers
+	@ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 build-asan/rota_integration_tests --gtest_brief=1
 
 tsan: deps
 	@cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DROTA_SANITIZE=thread -DROTA_BENCH=OFF >/dev/null

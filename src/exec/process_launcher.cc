@@ -358,6 +358,7 @@ bool ProcessLauncher::ReapOnce(int timeout_ms) {
   constexpr int kMaxEvents = 64;
   epoll_event events[kMaxEvents];
   std::vector<RunExit> exits;
+  std::vector<RunId> reaped;
   const int n = epoll_wait(epoll_fd_, events, kMaxEvents, timeout_ms);
   if (n < 0 && errno != EINTR) return false;  // only EBADF/EINVAL: the fds are gone
   {
@@ -370,6 +371,9 @@ bool ProcessLauncher::ReapOnce(int timeout_ms) {
       }
       const EpollTag& tag = *static_cast<const EpollTag*>(events[i].data.ptr);
       Child& child = *tag.child;
+      // One batch can hold both a child's exit and its output: the Child lives until the batch
+      // is done, and whatever comes after its exit is ignored.
+      if (child.reaped) continue;
       if (tag.output) {  // the run wrote something, or closed its output
         if (!child.output->Drain()) {
           epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, child.output->read_fd(), nullptr);
@@ -406,8 +410,10 @@ bool ProcessLauncher::ReapOnce(int timeout_ms) {
       // its pointer to the erased Child) alive.
       epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, child.pidfd, nullptr);
       close(child.pidfd);
-      children_.erase(child.run);
+      child.reaped = true;
+      reaped.push_back(child.run);
     }
+    for (RunId run : reaped) children_.erase(run);
     if (stopping_) return false;
   }
   for (RunExit& exit : exits) sink_(std::move(exit));

@@ -95,6 +95,7 @@ class ProcessLauncher final : public Launcher {
     bool terminating = false;  // we signalled it: when the leader dies, the rest of its group goes too
     std::unique_ptr<RunOutput> output;  // OutputCapture::kThroughPipe only
     bool output_done = false;           // the pipe reached end of file
+    bool reaped = false;                // exited; erased once the current epoll batch is done
     EpollTag exit_tag, output_tag;      // point back at this Child
   };
 

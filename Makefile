@@ -49,6 +49,7 @@ bench:
 	@cmake --build build-release -j $(JOBS)
 	@build-release/engine_bench
 	@bash bench/local_vs_ninja.sh build-release/rota
+	@bash bench/server_throughput.sh build-release/rota
 
 clean:
 	rm -rf build build-asan build-tsan build-fuzz build-release .rota

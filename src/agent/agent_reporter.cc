@@ -82,7 +82,7 @@ Result<Unit> AgentCore::ShipLog(const RunReport& report) {
   int64_t cap = config_.max_log_bytes;
   for (;;) {
     std::optional<std::string> log = ReadLogForShipping(report.log_path, cap);
-    if (!log) return Unit{};  // no log file: nothing to ship
+    if (!log || log->empty()) return Unit{};  // printed nothing: nothing to ship (a round trip saved)
     Result<Unit> posted = transport_->PostLog(report.run, report.epoch, *log);
     // Above the server's body limit: try a shorter tail.
     if (posted || posted.error().code != kTooLarge || cap <= kSmallestLogTry) return posted;

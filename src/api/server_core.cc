@@ -428,6 +428,11 @@ void ServerCore::StoreLog(RunId run, uint64_t epoch, const std::string& agent, s
   const std::string refusal = engine_.CheckToken(run, epoch, agent.empty() ? v.host : agent);
   if (!refusal.empty()) return Reply(std::move(ex), ErrorResponse(409, "stale_run", refusal));
   const std::string path = LogPath(v.job_id, v.task, v.index, v.attempt);
+  if (bytes.empty()) {   // a run that printed nothing has no log, as in `rota run`
+    HttpResponse r = Json(200, json::object());
+    r.route = "/v1/runs/{id}/log";
+    return Reply(std::move(ex), std::move(r));
+  }
   std::error_code ec;
   std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
   std::ofstream out(path, std::ios::binary | std::ios::trunc);

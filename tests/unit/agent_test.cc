@@ -326,6 +326,14 @@ TEST_F(AgentTest, RunsAnAssignmentAndReportsItsExitAfterShippingItsLog) {
   EXPECT_EQ(ReadFile(work_dir_ + "/logs/42/shot-010/render/7.1.log"), "frames 1-3 1-3 fast\n");
 }
 
+TEST_F(AgentTest, ARunThatPrintsNothingShipsNoLog) {
+  StartAgent();
+  transport_->Assign(Sh(9, "true"));
+  ASSERT_TRUE(transport_->WaitForReport(9).has_value());
+  EXPECT_FALSE(transport_->Logs().contains(9));
+  EXPECT_THAT(transport_->Events(), ElementsAre("status 9"));
+}
+
 TEST_F(AgentTest, StartsARunAssignedTwiceOnlyOnce) {
   StartAgent();
   const std::string counter = dir_ + "/count";

@@ -7,77 +7,74 @@ namespace rota {
 
 namespace {
 
-void Key(std::string_view name, std::string& out) {
-  out.push_back('"');
-  out.append(name);
-  out.append("\":");
-}
+// Appends one JSON object's fields to `out`, commas included.
+class ObjectWriter {
+ public:
+  explicit ObjectWriter(std::string& out) : out_(out) { out_ += '{'; }
+  ~ObjectWriter() { out_ += '}'; }
+  template <class Integer>
+  void Number(std::string_view key, Integer value) { Key(key) += std::to_string(value); }
+  void String(std::string_view key, std::string_view value) { AppendJsonString(value, Key(key)); }
+  void Bool(std::string_view key, bool value) { Key(key) += value ? "true" : "false"; }
+  void Strings(std::string_view key, const std::vector<std::string>& values) {
+    std::string& out = Key(key);
+    out += '[';
+    for (size_t i = 0; i < values.size(); ++i) {
+      if (i > 0) out += ',';
+      AppendJsonString(values[i], out);
+    }
+    out += ']';
+  }
+  void Map(std::string_view key, const std::map<std::string, std::string>& values) {
+    std::string& out = Key(key);
+    out += '{';
+    bool first = true;
+    for (const auto& [k, v] : values) {
+      if (!first) out += ',';
+      first = false;
+      AppendJsonString(k, out);
+      out += ':';
+      AppendJsonString(v, out);
+    }
+    out += '}';
+  }
+
+ private:
+  std::string& Key(std::string_view key) {
+    if (!first_) out_ += ',';
+    first_ = false;
+    AppendJsonString(key, out_);
+    out_ += ':';
+    return out_;
+  }
+  std::string& out_;
+  bool first_ = true;
+};
 
 // The assignment of docs/api.md, "Agents".
 std::string AssignmentJson(const LaunchRequest& r) {
   const TaskSpec& task = *r.task;
-  std::string out = "{";
-  Key("run", out);
-  out += std::to_string(r.run);
-  out += ',';
-  Key("epoch", out);
-  out += std::to_string(r.epoch);
-  out += ',';
-  Key("job", out);
-  AppendJsonString(r.job, out);
-  out += ',';
-  Key("job_id", out);
-  out += std::to_string(r.job_id);
-  out += ',';
-  Key("task", out);
-  AppendJsonString(task.name, out);
-  out += ',';
-  Key("instance", out);
-  out += std::to_string(r.instance);
-  out += ',';
-  Key("attempt", out);
-  out += std::to_string(r.attempt);
-  out += ',';
-  Key("frames", out);
-  AppendJsonString(r.frames.empty() ? std::string() : FormatFrames(r.frames), out);
-  if (!r.frames.empty()) {
-    out += ',';
-    Key("frame_start", out);
-    out += std::to_string(r.frames.front());
-    out += ',';
-    Key("frame_end", out);
-    out += std::to_string(r.frames.back());
-  }
-  out += ',';
-  Key("command", out);
-  AppendJsonString(r.shell ? r.command : std::string_view(), out);
-  out += ',';
-  Key("shell", out);
-  out += r.shell ? "true" : "false";
-  out += ',';
-  Key("argv", out);
-  out += '[';
-  if (!r.shell) {
-    for (size_t i = 0; i < task.argv.size(); ++i) {
-      if (i > 0) out += ',';
-      AppendJsonString(task.argv[i], out);
+  std::string out;
+  {
+    ObjectWriter o(out);
+    o.Number("run", r.run);
+    o.Number("epoch", r.epoch);
+    o.String("job", r.job);
+    o.Number("job_id", r.job_id);
+    o.String("task", task.name);
+    o.Number("instance", r.instance);
+    o.Number("attempt", r.attempt);
+    o.String("frames", r.frames.empty() ? std::string() : FormatFrames(r.frames));
+    if (!r.frames.empty()) {
+      o.Number("frame_start", r.frames.front());
+      o.Number("frame_end", r.frames.back());
     }
+    o.String("command", r.shell ? r.command : std::string_view());
+    o.Bool("shell", r.shell);
+    o.Strings("argv", r.shell ? std::vector<std::string>{} : task.argv);
+    o.Map("env", task.env);
+    o.String("cwd", task.cwd);
   }
-  out += "],";
-  Key("env", out);
-  out += '{';
-  bool first = true;
-  for (const auto& [k, v] : task.env) {
-    if (!first) out += ',';
-    first = false;
-    AppendJsonString(k, out);
-    out += ':';
-    AppendJsonString(v, out);
-  }
-  out += "},";
-  Key("cwd", out);
-  AppendJsonString(task.cwd, out);
-  out += '}';
   return out;
 }
 

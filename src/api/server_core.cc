@@ -2,12 +2,9 @@
 
 #include <algorithm>
 #include <chrono>
-#include <filesystem>
-#include <fstream>
-#include <sstream>
-#include <unordered_set>
 
 #include "api/job_json.h"
+#include "api/json_reply.h"
 #include "core/units.h"
 #include "spec/spec_parser.h"
 
@@ -15,26 +12,6 @@ namespace rota {
 
 using json = nlohmann::ordered_json;
 
-namespace {
-
-HttpResponse Json(int status, const json& body) { return JsonResponse(status, body.dump()); }
-
-json TokensJson(const std::vector<RunToken>& tokens) {
-  json a = json::array();
-  for (const auto& [run, epoch] : tokens) a.push_back({{"run", run}, {"epoch", epoch}});
-  return a;
-}
-
-std::string SanitizeForPath(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c == '/' || c == '\0') c = '_';
-  }
-  if (out == "." || out == "..") out = "_";
-  return out;
-}
-
-}  // namespace
 
 HttpResponse ErrorResponse(int status, std::string_view code, std::string_view message) {
   json body = {{"error", {{"code", code}, {"message", message}}}};
@@ -146,6 +123,13 @@ Result<Unit> ServerCore::Restore(const StoredState& state) {
   return Unit{};
 }
 
+std::optional<JobId> ServerCore::FindJobOrReply(const std::string& ref, ExchangePtr& ex) {
+  const int64_t id = FindJob(ref);
+  if (id >= 0) return id;
+  Reply(std::move(ex), ErrorResponse(404, "not_found", "no job " + ref));
+  return std::nullopt;
+}
+
 int64_t ServerCore::FindJob(const std::string& ref) const {
   if (!ref.empty() && std::all_of(ref.begin(), ref.end(), [](char c) { return c >= '0' && c <= '9'; })) {
     if (ref.size() > 12) return -1;
@@ -183,9 +167,7 @@ void ServerCore::Submit(JobSpec spec, std::string text, ExchangePtr ex) {
   submit.log_dir = options_.log_dir;
   const std::string name = spec.name;
   engine_.Submit(std::move(spec), submit);
-  HttpResponse r = Json(201, {{"id", uint64_t{id} + 1}, {"name", name}});
-  r.route = "/v1/jobs";
-  Reply(std::move(ex), std::move(r));
+  Reply(std::move(ex), JsonAt(201, {{"id", uint64_t{id} + 1}, {"name", name}}, "/v1/jobs"));
 }
 
 void ServerCore::ListJobs(const std::string& state, const std::string& queue, size_t limit,
@@ -197,36 +179,31 @@ void ServerCore::ListJobs(const std::string& state, const std::string& queue, si
     if (!state.empty() && state != JobStateName(job)) continue;
     jobs.push_back(JobSummaryJson(job, RecordOf(id)));
   }
-  HttpResponse r = Json(200, {{"jobs", std::move(jobs)}});
-  r.route = "/v1/jobs";
-  Reply(std::move(ex), std::move(r));
+  Reply(std::move(ex), JsonAt(200, {{"jobs", std::move(jobs)}}, "/v1/jobs"));
 }
 
 void ServerCore::ShowJob(const std::string& ref, ExchangePtr ex) {
-  const int64_t id = FindJob(ref);
-  if (id < 0) return Reply(std::move(ex), ErrorResponse(404, "not_found", "no job " + ref));
-  HttpResponse r = Json(200, JobDetailJson(engine_, static_cast<JobId>(id), RecordOf(static_cast<JobId>(id))));
-  r.route = "/v1/jobs/{id}";
-  Reply(std::move(ex), std::move(r));
+  const std::optional<JobId> found = FindJobOrReply(ref, ex);
+  if (!found) return;
+  const JobId id = *found;
+  Reply(std::move(ex), JsonAt(200, JobDetailJson(engine_, id, RecordOf(id)), "/v1/jobs/{id}"));
 }
 
 void ServerCore::CancelJob(const std::string& ref, ExchangePtr ex) {
-  const int64_t id = FindJob(ref);
-  if (id < 0) return Reply(std::move(ex), ErrorResponse(404, "not_found", "no job " + ref));
-  const JobId jid = static_cast<JobId>(id);
+  const std::optional<JobId> found = FindJobOrReply(ref, ex);
+  if (!found) return;
+  const JobId jid = *found;
   if (!engine_.job(jid).finished) {
     recorder_.CancelRequested(uint64_t{jid} + 1);
     engine_.Cancel(jid, "job cancelled");
   }
-  HttpResponse r = Json(200, JobSummaryJson(engine_.job(jid), RecordOf(jid)));
-  r.route = "/v1/jobs/{id}/cancel";
-  Reply(std::move(ex), std::move(r));
+  Reply(std::move(ex), JsonAt(200, JobSummaryJson(engine_.job(jid), RecordOf(jid)), "/v1/jobs/{id}/cancel"));
 }
 
 void ServerCore::RetryJob(const std::string& ref, ExchangePtr ex) {
-  const int64_t id = FindJob(ref);
-  if (id < 0) return Reply(std::move(ex), ErrorResponse(404, "not_found", "no job " + ref));
-  const JobId jid = static_cast<JobId>(id);
+  const std::optional<JobId> found = FindJobOrReply(ref, ex);
+  if (!found) return;
+  const JobId jid = *found;
   const JobState& job = engine_.job(jid);
   if (!job.finished) {
     return Reply(std::move(ex), ErrorResponse(409, "not_finished",
@@ -239,9 +216,7 @@ void ServerCore::RetryJob(const std::string& ref, ExchangePtr ex) {
   }
   recorder_.JobRetried(uint64_t{jid} + 1);
   engine_.Retry(jid);
-  HttpResponse r = Json(200, JobSummaryJson(engine_.job(jid), RecordOf(jid)));
-  r.route = "/v1/jobs/{id}/retry";
-  Reply(std::move(ex), std::move(r));
+  Reply(std::move(ex), JsonAt(200, JobSummaryJson(engine_.job(jid), RecordOf(jid)), "/v1/jobs/{id}/retry"));
 }
 
 bool ServerCore::Reached(const PendingWait& wait) const {
@@ -250,16 +225,16 @@ bool ServerCore::Reached(const PendingWait& wait) const {
 }
 
 void ServerCore::AnswerWait(const PendingWait& wait, bool reached) {
-  HttpResponse r = Json(200, {{"reached", reached},
-                              {"job", JobSummaryJson(engine_.job(wait.job), RecordOf(wait.job))}});
-  r.route = "/v1/jobs/{id}/wait";
-  Reply(wait.exchange, std::move(r));
+  Reply(wait.exchange,
+        JsonAt(200, {{"reached", reached}, {"job", JobSummaryJson(engine_.job(wait.job), RecordOf(wait.job))}},
+               "/v1/jobs/{id}/wait"));
 }
 
 void ServerCore::Wait(const std::string& ref, bool until_done, uint64_t wait_id, ExchangePtr ex) {
-  const int64_t id = FindJob(ref);
-  if (id < 0) return Reply(std::move(ex), ErrorResponse(404, "not_found", "no job " + ref));
-  PendingWait wait{static_cast<JobId>(id), until_done, std::move(ex)};
+  const std::optional<JobId> found = FindJobOrReply(ref, ex);
+  if (!found) return;
+  const JobId id = *found;
+  PendingWait wait{id, until_done, std::move(ex)};
   if (Reached(wait)) return AnswerWait(wait, true);
   waits_.emplace(wait_id, std::move(wait));
 }
@@ -274,9 +249,7 @@ void ServerCore::ExpireWait(uint64_t wait_id) {
 void ServerCore::PostSignal(const std::string& key, ExchangePtr ex) {
   const bool fresh = !engine_.SignalPosted(key);
   engine_.PostSignal(key);
-  HttpResponse r = Json(200, {{"key", key}, {"new", fresh}});
-  r.route = "/v1/signals/{key}";
-  Reply(std::move(ex), std::move(r));
+  Reply(std::move(ex), JsonAt(200, {{"key", key}, {"new", fresh}}, "/v1/signals/{key}"));
 }
 
 void ServerCore::Hosts(ExchangePtr ex) {
@@ -294,15 +267,11 @@ void ServerCore::Hosts(ExchangePtr ex) {
                      {"last_heartbeat_us", clock_.UnixMicros() -
                           std::chrono::duration_cast<std::chrono::microseconds>(clock_.Now() - h.last_seen).count()}});
   }
-  HttpResponse r = Json(200, {{"hosts", std::move(hosts)}});
-  r.route = "/v1/hosts";
-  Reply(std::move(ex), std::move(r));
+  Reply(std::move(ex), JsonAt(200, {{"hosts", std::move(hosts)}}, "/v1/hosts"));
 }
 
 void ServerCore::GetConfig(ExchangePtr ex) {
-  HttpResponse r = Json(200, {{"config", config_}});
-  r.route = "/v1/config";
-  Reply(std::move(ex), std::move(r));
+  Reply(std::move(ex), JsonAt(200, {{"config", config_}}, "/v1/config"));
 }
 
 void ServerCore::PutConfig(const std::map<std::string, std::string>& values, ExchangePtr ex) {
@@ -311,169 +280,6 @@ void ServerCore::PutConfig(const std::map<std::string, std::string>& values, Exc
     recorder_.ConfigChanged(key, value);
   }
   GetConfig(std::move(ex));
-}
-
-void ServerCore::Register(AgentRegistration agent, ExchangePtr ex) {
-  HostInfo info;
-  info.name = agent.name;
-  info.total = agent.total;
-  info.tags = agent.tags;
-  info.pools = agent.pools;
-  std::sort(info.tags.begin(), info.tags.end());
-  std::sort(info.pools.begin(), info.pools.end());
-  const json resources = {{"cores", info.total.cores}, {"memory", info.total.memory},
-                          {"gpus", info.total.gpus},   {"tags", info.tags},
-                          {"pools", info.pools}};
-  engine_.UpsertHost(std::move(info));
-  AgentRecord record;
-  record.id = agent.name;
-  record.name = agent.name;
-  record.resources_json = resources.dump();
-  record.registered_us = clock_.UnixMicros();
-  record.last_heartbeat_us = record.registered_us;
-  record.state = "alive";
-  recorder_.AgentChanged(std::move(record));
-  HttpResponse r = Json(200, {{"id", agent.name},
-                              {"heartbeat_ms", options_.heartbeat_interval.count()},
-                              {"kill", TokensJson(engine_.UnwantedRuns(agent.name, agent.running))}});
-  r.route = "/v1/agents/register";
-  Reply(std::move(ex), std::move(r));
-}
-
-void ServerCore::Heartbeat(const std::string& agent, const std::vector<RunToken>& running,
-                           ExchangePtr ex) {
-  if (!engine_.HostAlive(agent) || !engine_.TouchHost(agent)) {
-    return Reply(std::move(ex), ErrorResponse(404, "not_found", "no live agent " + agent + "; register again"));
-  }
-  ResendMissing(agent, running);
-  HttpResponse r = Json(200, {{"kill", TokensJson(engine_.UnwantedRuns(agent, running))}});
-  r.route = "/v1/agents/{id}/heartbeat";
-  Reply(std::move(ex), std::move(r));
-}
-
-// An assignment can be lost on the way without anyone crashing: the agent's long-poll connection
-// breaks after the reply was written. Such a run is active here but absent from the agent's
-// heartbeats; after kMissesBeforeResend heartbeats in a row it is sent again (an agent ignores a
-// run id it already has, and one that ended and is still being reported is not started twice).
-void ServerCore::ResendMissing(const std::string& agent, const std::vector<RunToken>& running) {
-  constexpr int kMissesBeforeResend = 3;
-  std::unordered_set<RunId> listed;
-  for (const auto& [run, epoch] : running) listed.insert(run);
-  for (const auto& [run, epoch] : engine_.ActiveRuns(agent)) {
-    if (listed.count(run) || hub_.Queued(agent, run)) {
-      missing_.erase(run);
-      continue;
-    }
-    if (++missing_[run] >= kMissesBeforeResend) {
-      missing_.erase(run);
-      engine_.Relaunch(run);
-    }
-  }
-}
-
-void ServerCore::Work(const std::string& agent, size_t max, uint64_t poll_id, ExchangePtr ex) {
-  if (!engine_.HostAlive(agent)) {
-    return Reply(std::move(ex), ErrorResponse(404, "not_found", "no live agent " + agent + "; register again"));
-  }
-  engine_.TouchHost(agent);   // a poll is as good as a heartbeat
-  hub_.Poll(agent, std::move(ex), max, poll_id);
-}
-
-void ServerCore::ExpireWork(const std::string& agent, uint64_t poll_id) { hub_.Expire(agent, poll_id); }
-
-void ServerCore::Reports(const std::string& agent, const std::vector<RunReport>& reports,
-                         bool batch, ExchangePtr ex) {
-  json results = json::array();
-  std::string first_refusal;
-  for (const RunReport& report : reports) {
-    const std::string refusal = engine_.CheckToken(report.run, report.epoch, agent);
-    if (!refusal.empty()) {
-      if (first_refusal.empty()) first_refusal = refusal;
-      results.push_back({{"run", report.run}, {"ok", false}, {"error", "stale_run"}, {"message", refusal}});
-      continue;
-    }
-    RunExit exit;
-    exit.run = report.run;
-    exit.exit_code = report.exit_code;
-    exit.term_signal = report.term_signal;
-    exit.launch_failed = report.launch_failed;
-    exit.error = report.error;
-    exit.lost = report.lost;
-    if (exit.lost && exit.error.empty()) exit.error = "agent " + agent + " lost the run";
-    engine_.OnRunExit(exit);
-    results.push_back({{"run", report.run}, {"ok", true}});
-  }
-  if (agent.size() > 0) engine_.TouchHost(agent);
-  HttpResponse r;
-  if (batch) {
-    r = Json(200, {{"results", std::move(results)}});
-    r.route = "/v1/agents/{id}/status";
-  } else {
-    r = first_refusal.empty() ? Json(200, json::object()) : ErrorResponse(409, "stale_run", first_refusal);
-    r.route = "/v1/runs/{id}/status";
-  }
-  Reply(std::move(ex), std::move(r));
-}
-
-std::string ServerCore::LogPath(uint64_t job_id, std::string_view task, int instance,
-                                int attempt) const {
-  return options_.log_dir + "/" + std::to_string(job_id) + "/" + SanitizeForPath(task) + "/" +
-         std::to_string(instance) + "." + std::to_string(attempt) + ".log";
-}
-
-void ServerCore::StoreLog(RunId run, uint64_t epoch, const std::string& agent, std::string bytes,
-                          ExchangePtr ex) {
-  const RunView v = engine_.Run(run);
-  // The log form of the token is run + epoch; an agent name, when given, must match too.
-  const std::string refusal = engine_.CheckToken(run, epoch, agent.empty() ? v.host : agent);
-  if (!refusal.empty()) return Reply(std::move(ex), ErrorResponse(409, "stale_run", refusal));
-  const std::string path = LogPath(v.job_id, v.task, v.index, v.attempt);
-  if (bytes.empty()) {   // a run that printed nothing has no log, as in `rota run`
-    HttpResponse r = Json(200, json::object());
-    r.route = "/v1/runs/{id}/log";
-    return Reply(std::move(ex), std::move(r));
-  }
-  std::error_code ec;
-  std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-  if (!out) return Reply(std::move(ex), ErrorResponse(503, "store_unavailable", "could not write " + path));
-  HttpResponse r = Json(200, json::object());
-  r.route = "/v1/runs/{id}/log";
-  Reply(std::move(ex), std::move(r));
-}
-
-void ServerCore::GetLog(const std::string& ref, const std::string& task, int instance, int attempt,
-                        ExchangePtr ex) {
-  const int64_t id = FindJob(ref);
-  if (id < 0) return Reply(std::move(ex), ErrorResponse(404, "not_found", "no job " + ref));
-  const JobState& job = engine_.job(static_cast<JobId>(id));
-  const TaskState* found = nullptr;
-  for (const TaskState& t : job.tasks) {
-    if (t.spec->name == task) found = &t;
-  }
-  if (found == nullptr || instance < 0 || static_cast<uint32_t>(instance) >= found->instance_count) {
-    return Reply(std::move(ex), ErrorResponse(404, "not_found",
-                                              "job " + ref + " has no task " + task + " instance " +
-                                                  std::to_string(instance)));
-  }
-  const InstanceState& inst = job.instances[found->first_instance + static_cast<uint32_t>(instance)];
-  if (attempt <= 0) attempt = inst.attempts;
-  const std::string path = LogPath(static_cast<uint64_t>(id) + 1, task, instance, attempt);
-  std::ifstream in(path, std::ios::binary);
-  if (attempt <= 0 || !in) {
-    return Reply(std::move(ex), ErrorResponse(404, "not_found",
-                                              "no log for " + task + "/" + std::to_string(instance) +
-                                                  (attempt > 0 ? " attempt " + std::to_string(attempt) : "") +
-                                                  " of job " + ref + " (it printed nothing, or has not run)"));
-  }
-  std::stringstream s;
-  s << in.rdbuf();
-  HttpResponse r;
-  r.content_type = "text/plain; charset=utf-8";
-  r.body = s.str();
-  r.route = "/v1/jobs/{id}/logs";
-  Reply(std::move(ex), std::move(r));
 }
 
 void ServerCore::Metrics(const Histogram& http_latency, ExchangePtr ex) {

@@ -12,6 +12,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -104,6 +105,8 @@ class ServerCore {
   };
   // The engine id of "42" or of the newest job named "shot-010"; -1 if none.
   int64_t FindJob(const std::string& ref) const;
+  // The job, or nullopt after answering 404 on `ex`.
+  std::optional<JobId> FindJobOrReply(const std::string& ref, ExchangePtr& ex);
   bool Reached(const PendingWait& wait) const;
   void AnswerWait(const PendingWait& wait, bool reached);
   std::string LogPath(uint64_t job_id, std::string_view task, int instance, int attempt) const;

@@ -71,6 +71,7 @@ void ServerCore::Heartbeat(const std::string& agent, const std::vector<RunToken>
 // run id it already has, and one that ended and is still being reported is not started twice).
 void ServerCore::ResendMissing(const std::string& agent, const std::vector<RunToken>& running) {
   constexpr int kMissesBeforeResend = 3;
+  std::erase_if(missing_, [&](const auto& entry) { return !engine_.Run(entry.first).active; });
   std::unordered_set<RunId> listed;
   for (const auto& [run, epoch] : running) listed.insert(run);
   for (const auto& [run, epoch] : engine_.ActiveRuns(agent)) {

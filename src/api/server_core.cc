@@ -36,6 +36,14 @@ ServerCore::ServerCore(Store& store, const Clock& clock, ServerCoreOptions optio
 
 Result<Unit> ServerCore::Restore(const StoredState& state) {
   config_ = state.config;
+  sched::SchedConfig settings;
+  for (const auto& [key, value] : config_) {
+    if (!sched::IsSchedKey(key)) continue;   // server.epoch and the like
+    if (std::string problem = sched::ApplySetting(settings, key, value); !problem.empty()) {
+      std::fprintf(stderr, "rota server: ignoring stored setting: %s\n", problem.c_str());
+    }
+  }
+  engine_.SetSchedConfig(std::move(settings));
   engine_.BeginRestore();
   for (const AgentRecord& a : state.agents) {
     HostInfo info;
@@ -274,10 +282,19 @@ void ServerCore::GetConfig(ExchangePtr ex) {
   Reply(std::move(ex), JsonAt(200, {{"config", config_}}, "/v1/config"));
 }
 
+// All or nothing: every key is checked before any is applied. The next cycle uses the new
+// settings; each changed key is persisted and announced as a config.changed event.
 void ServerCore::PutConfig(const std::map<std::string, std::string>& values, ExchangePtr ex) {
+  sched::SchedConfig settings = engine_.sched_config();
+  if (std::string problem = sched::ApplySettings(settings, values); !problem.empty()) {
+    Reply(std::move(ex), ErrorResponse(400, "bad_config", problem));
+    return;
+  }
+  engine_.SetSchedConfig(std::move(settings));
   for (const auto& [key, value] : values) {
     config_[key] = value;
     recorder_.ConfigChanged(key, value);
+    engine_.AnnounceConfig(key, value);
   }
   GetConfig(std::move(ex));
 }
@@ -310,7 +327,20 @@ void ServerCore::Metrics(const Histogram& http_latency, ExchangePtr ex) {
   MetricLine("rota_runs_running", "", static_cast<double>(engine_.running()), out);
   MetricHeader("rota_store_commit_failures_total", "counter", "Commits the store refused.", out);
   MetricLine("rota_store_commit_failures_total", "", static_cast<double>(commits_failed_), out);
-  cycle_seconds_.Render("rota_cycle_seconds", "Time of one scheduling cycle and its commit.", out);
+  const Engine::CycleStats cycles = engine_.cycle_stats();
+  MetricHeader("rota_sched_cycles_total", "counter", "Scheduling results applied.", out);
+  MetricLine("rota_sched_cycles_total", "", static_cast<double>(cycles.cycles), out);
+  MetricHeader("rota_sched_decisions_total", "counter",
+               "Scheduling decisions (placements and preemptions), applied or dropped by reconciliation.", out);
+  MetricLine("rota_sched_decisions_total", "outcome=\"applied\"", static_cast<double>(cycles.decisions_applied), out);
+  MetricLine("rota_sched_decisions_total", "outcome=\"dropped\"", static_cast<double>(cycles.decisions_dropped), out);
+  MetricHeader("rota_sched_preemptions_total", "counter", "Runs preempted by the scheduler.", out);
+  MetricLine("rota_sched_preemptions_total", "", static_cast<double>(cycles.preemptions), out);
+  MetricHeader("rota_sched_runner_running", "gauge", "1 while the scheduling algorithm runs.", out);
+  MetricLine("rota_sched_runner_running", "", cycles.runner_state == RunnerState::kRunning ? 1 : 0, out);
+  sched_seconds_.Render("rota_sched_duration_seconds",
+                        "Time the scheduling algorithm took per cycle (on the runner's thread in async mode).", out);
+  cycle_seconds_.Render("rota_cycle_seconds", "Time of one loop batch's cycle, work delivery and commit.", out);
   http_latency.Render("rota_http_request_seconds", "HTTP request latency, from the whole request read to the reply written.", out);
   HttpResponse r;
   r.content_type = "text/plain; version=0.0.4";
@@ -322,6 +352,7 @@ void ServerCore::Metrics(const Histogram& http_latency, ExchangePtr ex) {
 std::vector<EventRecord> ServerCore::AfterBatch() {
   const auto start = std::chrono::steady_clock::now();
   engine_.RunCycle();
+  for (double seconds : engine_.TakeSchedDurations()) sched_seconds_.Observe("", seconds);
   hub_.Deliver();
   for (auto it = waits_.begin(); it != waits_.end();) {
     if (it->second.exchange->closed()) {

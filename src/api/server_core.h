@@ -125,6 +125,7 @@ class ServerCore {
   std::unordered_map<RunId, int> missing_;
   std::map<std::string, std::string> config_;
   Histogram cycle_seconds_;
+  Histogram sched_seconds_;
   uint64_t commits_failed_ = 0;
   std::string last_commit_error_;
 };

@@ -12,6 +12,7 @@
 #include "api/server_core.h"
 #include "engine/engine_loop.h"
 #include "exec/interrupts.h"
+#include "sched/sched_config.h"
 #include "store/sqlite_store.h"
 
 namespace rota {
@@ -53,6 +54,17 @@ int RunServer(const ServerOptions& options) {
     return kExitUsage;
   }
   http.max_body_bytes = options.max_body_bytes;
+  {  // the config file's scheduler settings: refuse a bad one before touching the store
+    sched::SchedConfig check;
+    std::map<std::string, std::string> settings;
+    for (const auto& [key, value] : options.config) {
+      if (!key.starts_with("server.")) settings[key] = value;
+    }
+    if (std::string problem = sched::ApplySettings(check, settings); !problem.empty()) {
+      Fail("--config: " + problem);
+      return kExitUsage;
+    }
+  }
   Interrupts interrupts;   // before any thread starts, so every thread has SIGINT/SIGTERM blocked
 
   Result<std::unique_ptr<SQLiteStore>> opened = SQLiteStore::Open(options.db);
@@ -98,6 +110,8 @@ int RunServer(const ServerOptions& options) {
   }
 
   EngineLoop loop;
+  // An async cycle's result wakes the loop, whose next batch applies it.
+  core.engine().set_cycle_wake([&loop] { loop.Post([](Engine&) {}); });
   EventStream events(store);
   Histogram http_latency;
   http.on_response = [&http_latency](const std::string& method, const std::string& route,
@@ -144,6 +158,7 @@ int RunServer(const ServerOptions& options) {
       {EngineLoop::Source{interrupts.fd(), [&](Engine&) {
                             if (interrupts.Take() > 0) stop = true;
                           }}});
+  core.engine().StopCycles();   // its thread may wake `loop`, which goes away first
   publish();
   server.Stop();
   io.join();

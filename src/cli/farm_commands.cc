@@ -148,6 +148,18 @@ void AddFarmVerbs(CLI::App& app, VerbTable& verbs) {
                     "  rota config set queues.film.weight 3", ConfigSet, set);
   cmd->add_option("KEY", set->key, "e.g. policy, preemption, queues.film.weight")->required();
   cmd->add_option("VALUE", set->value, "the new value")->required();
+  cmd->footer(
+      "Keys (docs/scheduling.md explains each):\n"
+      "  policy                        fifo | priority | fairshare      (default priority)\n"
+      "  mode                          sync | async                     (default sync)\n"
+      "  preemption                    off | priority | fairshare       (default off)\n"
+      "  fairshare.half_life           a duration, e.g. 0, 10m, 1h      (default 0: no history)\n"
+      "  queues.Q.weight               a number > 0                     (default 1)\n"
+      "  queues.Q.limits.P.size        cores queue Q is entitled to in pool P\n"
+      "  queues.Q.limits.P.burst       cores queue Q may hold in pool P, or none\n"
+      "  pools.P.placement             pack | spread                    (default pack)\n"
+      "  exclude.queues, exclude.pools comma lists kept off this server's cycles\n"
+      "Example:\n  rota config set policy fairshare\n  rota config set queues.film.weight 3");
 }
 
 }  // namespace rota

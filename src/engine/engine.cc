@@ -46,6 +46,7 @@ void Engine::Install(JobId id, JobSpec spec, const SubmitOptions& options, bool 
       const uint32_t index = PoolIndex(std::to_string(id) + '/' + pool,
                                        it != listed.end() ? it->second : kUnlimitedWorkers);
       pools_[index].view.name = pool;
+      pools_[index].farm_pool = FarmPoolIndex(pool);
       return index;
     }
     if (it != listed.end()) return PoolIndex(pool, it->second);
@@ -55,6 +56,7 @@ void Engine::Install(JobId id, JobSpec spec, const SubmitOptions& options, bool 
   });
   JobState& job = *jobs_[id];
   job.id = id;
+  if (options_.placement) job.queue = QueueIndex(job.spec.queue);
   job.teardown = options.teardown;
   job.log_dir = options.log_dir;
   ++unfinished_jobs_;
@@ -215,11 +217,7 @@ void Engine::Start(JobId id, uint32_t i, uint32_t host) {
     RunState& run = runs_.back();
     run.host = host;
     run.epoch = options_.epoch;
-    HostState& h = hosts_[host];
-    h.used.cores += task.spec->resources.cores;
-    h.used.memory += task.spec->resources.memory_bytes;
-    h.used.gpus += task.spec->resources.gpus;
-    ++h.running;
+    OccupyHost(inst.run);
   }
   ++pools_[task.pool].running;
   ++running_;
@@ -290,8 +288,11 @@ void Engine::HandleExit(const RunExit& exit) {
 
   const bool ok = exit.exit_code == 0 && exit.term_signal == 0 && !exit.launch_failed &&
                   !run.timed_out && !exit.lost;
+  // A preempted run that finished on its own before the kill arrived counts as what it was.
+  const bool preempted = run.preempted && !ok && !run.cancel_requested && !job.stopping;
   if (run_observer_ != nullptr && !restoring_) {
     const RunOutcome outcome = run.cancel_requested ? RunOutcome::kCancelled
+                               : preempted          ? RunOutcome::kPreempted
                                : ok                 ? RunOutcome::kSucceeded
                                : run.timed_out      ? RunOutcome::kTimedOut
                                : exit.lost          ? RunOutcome::kLost
@@ -302,6 +303,11 @@ void Engine::HandleExit(const RunExit& exit) {
     Emit(EventType::kTaskCancelled, job, &inst, inst.attempts, exit.exit_code, "job cancelled");
     inst.reason = "job cancelled";
     Finish(run.job, run.instance, InstanceStatus::kCancelled);
+  } else if (preempted) {
+    Emit(EventType::kTaskPreempted, job, &inst, inst.attempts, exit.exit_code,
+         "preempted by the scheduler; back in line without spending a retry");
+    ++inst.preemptions;
+    Requeue(run.job, run.instance);
   } else if (ok) {
     Emit(EventType::kTaskSucceeded, job, &inst, inst.attempts, 0);
     Finish(run.job, run.instance, InstanceStatus::kSucceeded);
@@ -309,7 +315,7 @@ void Engine::HandleExit(const RunExit& exit) {
     const std::string why = DescribeExit(exit, run, *task.spec);
     if (run.timed_out) Emit(EventType::kTaskTimedOut, job, &inst, inst.attempts, exit.exit_code, why);
     const int retries = job.teardown ? 0 : task.spec->retries;
-    if (inst.attempts <= retries && !job.stopping) {
+    if (inst.attempts - inst.preemptions <= retries && !job.stopping) {
       Emit(EventType::kTaskRetrying, job, &inst, inst.attempts, exit.exit_code, why);
       SetStatus(job, inst, InstanceStatus::kBackoff);
       Duration delay = task.spec->retry_delay;

@@ -9,12 +9,14 @@
 
 #include <array>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <queue>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "core/job.h"
@@ -23,6 +25,8 @@
 #include "engine/hosts.h"
 #include "engine/job_state.h"
 #include "engine/launcher.h"
+#include "engine/sched_runner.h"
+#include "sched/sched_config.h"
 
 namespace rota {
 
@@ -40,6 +44,9 @@ struct EngineOptions {
   bool placement = false;
   uint64_t epoch = 1;
   Duration heartbeat_timeout = std::chrono::seconds(30);  // a host silent this long is lost
+  // Server mode: the scheduling algorithm; null means sched::Schedule. Tests inject one they can
+  // hold and release, to act while an async cycle runs.
+  SchedRunner<sched::Snapshot, sched::Decisions>::Algorithm algorithm;
 };
 
 struct SubmitOptions {
@@ -81,8 +88,33 @@ class Engine {
   bool Retry(JobId id);
 
   // --- Server mode (options.placement) ---------------------------------------------------------
-  // Places ready instances on hosts (one scheduling cycle) if anything changed since the last one.
+  // The scheduling cycle (engine_cycle.cc). Applies a result the runner has ready (reconciled:
+  // decisions for instances no longer ready, hosts gone or full now, and whole gangs with any such
+  // member are dropped), then, if anything changed since the last snapshot and the runner is idle,
+  // takes a snapshot and hands it to the runner: in sync mode the placements are applied before
+  // this returns; in async mode a later RunCycle applies them, after `cycle_wake` said they are ready.
   void RunCycle();
+  // Called on the runner's thread when an async result is ready: it must wake the loop (which then
+  // calls RunCycle). Set before the first cycle.
+  void set_cycle_wake(std::function<void()> wake) { cycle_wake_ = std::move(wake); }
+  // The scheduler settings; the next cycle uses them (a cycle under way finishes with the old ones).
+  void SetSchedConfig(sched::SchedConfig config);
+  const sched::SchedConfig& sched_config() const { return sched_config_; }
+  // Publishes config.changed for one key.
+  void AnnounceConfig(std::string_view key, std::string_view value);
+  // Cancels a cycle under way and waits for the runner's thread to end. Call before whatever
+  // cycle_wake touches goes away; later cycles run again (a new runner).
+  void StopCycles();
+  struct CycleStats {
+    uint64_t cycles = 0;               // results applied
+    uint64_t decisions_applied = 0;    // placements started and preemptions sent
+    uint64_t decisions_dropped = 0;    // dropped by reconciliation
+    uint64_t preemptions = 0;          // runs preempted
+    RunnerState runner_state = RunnerState::kIdle;
+  };
+  CycleStats cycle_stats() const;
+  // How long the algorithm took in each cycle applied since the last call (for the histogram).
+  std::vector<double> TakeSchedDurations() { return std::exchange(sched_durations_, {}); }
   // A host registered (again): it is alive, with these resources. Returns its index.
   uint32_t UpsertHost(HostInfo info);
   // A heartbeat. False when the host is unknown.
@@ -146,6 +178,7 @@ class Engine {
  private:
   struct PoolState {
     PoolView view;
+    uint32_t farm_pool = 0;       // server mode: index into farm_pools_ (the pool hosts serve)
     uint32_t running = 0;
     std::deque<uint64_t> ready;   // InstanceRefs, FIFO; entries no longer kReady are dropped
   };
@@ -155,7 +188,9 @@ class Engine {
     bool active = true;
     bool timed_out = false;
     bool cancel_requested = false;
+    bool preempted = false;    // the scheduler preempted it: requeue without spending a retry
     uint32_t host = kNoHost;   // server mode: index into hosts_
+    uint32_t active_pos = 0;   // server mode: index into active_runs_ while active
     uint64_t epoch = 0;
   };
   static constexpr uint32_t kNoHost = ~0u;
@@ -186,8 +221,21 @@ class Engine {
   void Start(JobId id, uint32_t inst, uint32_t host = kNoHost);
   void Launch(RunId run);
   void Install(JobId id, JobSpec spec, const SubmitOptions& options, bool announce);
+  void OccupyHost(RunId run);      // charges the run's need to its host and its queue
   void ReleaseHost(RunState& run, const TaskSpec& task);
-  sched::Snapshot HostSnapshot() const;
+  // engine_cycle.cc
+  sched::Snapshot BaseSnapshot() const;   // everything but pending and running
+  sched::Snapshot CycleSnapshot();
+  void ApplyPlacements(size_t count);
+  void ApplyPreemptions(const std::vector<uint64_t>& runs);
+  bool IsGangKey(uint64_t key) const;
+  void Preempt(RunId run);
+  void Requeue(JobId id, uint32_t inst);
+  void UpdateHistory();
+  uint32_t QueueIndex(const std::string& name);
+  uint32_t FarmPoolIndex(const std::string& name);
+  sched::Amount& Held(const JobState& job, const TaskState& task);
+  void TrackRun(RunId run, bool active);
   void CheckHosts(TimePoint now);
   std::optional<TimePoint> HostDeadline() const;
   int HostIndex(std::string_view name) const;
@@ -224,11 +272,34 @@ class Engine {
   std::vector<RunId> noop_runs_;     // runs of empty commands, ended by Dispatch()
   std::vector<HostState> hosts_;
   RunObserver* run_observer_ = nullptr;
+  // Server mode: queues and farm pools by first sight (snapshots index them the same way), what
+  // each queue holds in each pool (key queue << 32 | pool), each queue's decayed past usage, and
+  // the active runs (for preemption).
+  std::vector<std::string> queues_;
+  std::unordered_map<std::string, uint32_t> queue_index_;
+  std::vector<std::string> farm_pools_;
+  std::unordered_map<std::string, uint32_t> farm_pool_index_;
+  std::unordered_map<uint64_t, sched::Amount> held_;
+  std::vector<sched::Amount> history_;   // per queue
+  TimePoint history_at_{};
+  std::vector<RunId> active_runs_;
+  sched::SchedConfig sched_config_;
+  std::function<void()> cycle_wake_;
+  // The result being applied, and the next placement of it to reconcile and apply.
+  std::optional<sched::Decisions> result_;
+  size_t result_next_ = 0;
+  // Async: placements applied per loop batch.
+  static constexpr size_t kApplySlice = 2000;
+  std::vector<double> sched_durations_;
+  CycleStats cycle_stats_;
   bool cycle_needed_ = false;
   bool restoring_ = false;
   uint64_t seq_ = 0;
   size_t running_ = 0;
   size_t unfinished_jobs_ = 0;
+  // Last, so that it is destroyed first: its thread may still be reading nothing of ours, but
+  // calls cycle_wake_.
+  std::unique_ptr<SchedRunner<sched::Snapshot, sched::Decisions>> runner_;
 };
 
 }  // namespace rota

@@ -1,8 +1,6 @@
-// The Engine in server mode: hosts, one scheduling cycle (snapshot -> src/sched -> placements),
-// fencing tokens, and hosts that stop answering.
+// The Engine in server mode: hosts and what runs on them, fencing tokens, and hosts that stop
+// answering. The scheduling cycle itself is in engine_cycle.cc.
 #include <algorithm>
-#include <cmath>
-#include <csignal>
 
 #include "engine/engine.h"
 #include "engine/engine_internal.h"
@@ -13,21 +11,15 @@ using namespace engine_internal;
 
 namespace {
 
-constexpr const char* kOutcomeNames[] = {"running", "succeeded", "failed",
-                                         "timed_out", "lost",      "cancelled"};
-
-// How many ready instances of one pool a cycle looks at, for hosts with `free_cores` in all: enough
-// to fill every free core twice over, so instances that do not fit leave room for others.
-size_t CandidateWindow(double free_cores) {
-  return 64 + static_cast<size_t>(std::max(0.0, free_cores)) * 2;
-}
+constexpr const char* kOutcomeNames[] = {"running", "succeeded", "failed",   "timed_out",
+                                         "lost",    "cancelled", "preempted"};
 
 }  // namespace
 
 const char* RunOutcomeName(RunOutcome outcome) { return kOutcomeNames[static_cast<int>(outcome)]; }
 
 bool ParseRunOutcome(std::string_view name, RunOutcome& outcome) {
-  for (int i = 0; i < 6; ++i) {
+  for (int i = 0; i < 7; ++i) {
     if (name == kOutcomeNames[i]) {
       outcome = static_cast<RunOutcome>(i);
       return true;
@@ -100,80 +92,38 @@ std::optional<TimePoint> Engine::HostDeadline() const {
   return next;
 }
 
-void Engine::ReleaseHost(RunState& run, const TaskSpec& task) {
-  if (run.host == kNoHost) return;
+void Engine::OccupyHost(RunId r) {
+  RunState& run = runs_[r - 1];
+  const JobState& job = *jobs_[run.job];
+  const TaskState& task = job.tasks[job.instances[run.instance].task];
+  const Resources& need = task.spec->resources;
   HostState& h = hosts_[run.host];
-  h.used.cores -= task.resources.cores;
-  h.used.memory -= task.resources.memory_bytes;
-  h.used.gpus -= task.resources.gpus;
+  h.used.cores += need.cores;
+  h.used.memory += need.memory_bytes;
+  h.used.gpus += need.gpus;
+  ++h.running;
+  sched::Amount& held = Held(job, task);
+  held.cores += need.cores;
+  held.memory += need.memory_bytes;
+  held.gpus += need.gpus;
+  TrackRun(r, true);
+}
+
+void Engine::ReleaseHost(RunState& run, const TaskSpec& spec) {
+  if (run.host == kNoHost) return;
+  const Resources& need = spec.resources;
+  HostState& h = hosts_[run.host];
+  h.used.cores -= need.cores;
+  h.used.memory -= need.memory_bytes;
+  h.used.gpus -= need.gpus;
   --h.running;
+  const JobState& job = *jobs_[run.job];
+  sched::Amount& held = Held(job, job.tasks[job.instances[run.instance].task]);
+  held.cores -= need.cores;
+  held.memory -= need.memory_bytes;
+  held.gpus -= need.gpus;
+  TrackRun(static_cast<RunId>(&run - runs_.data()) + 1, false);
   cycle_needed_ = true;   // freed capacity
-}
-
-sched::Snapshot Engine::HostSnapshot() const {
-  sched::Snapshot snap;
-  snap.hosts.reserve(hosts_.size());
-  for (const HostState& h : hosts_) {
-    sched::HostView v;
-    v.name = h.info.name;
-    v.total = h.info.total;
-    v.free = {h.info.total.cores - h.used.cores, h.info.total.memory - h.used.memory,
-              h.info.total.gpus - h.used.gpus};
-    v.tags = h.info.tags;
-    v.pools = h.info.pools;
-    v.alive = h.alive;
-    snap.hosts.push_back(std::move(v));
-  }
-  return snap;
-}
-
-void Engine::RunCycle() {
-  if (!options_.placement || !cycle_needed_ || restoring_) return;
-  cycle_needed_ = false;
-  sched::Snapshot snap = HostSnapshot();
-  double free_cores = 0;
-  for (const sched::HostView& h : snap.hosts) {
-    if (h.alive) free_cores += std::max(0.0, h.free.cores);
-  }
-  const size_t window = CandidateWindow(free_cores);
-  // Candidates: from each pool with ready work, the oldest ready instances within its job's
-  // max_workers. Stale entries (no longer ready) are dropped from the front of the queue.
-  for (PoolState& pool : pools_) {
-    while (!pool.ready.empty()) {
-      const uint64_t ref = pool.ready.front();
-      if (jobs_[ref >> 32]->instances[static_cast<uint32_t>(ref)].status == InstanceStatus::kReady)
-        break;
-      pool.ready.pop_front();
-    }
-    if (pool.ready.empty()) continue;
-    size_t room = static_cast<size_t>(std::max(0, pool.view.max_workers - int(pool.running)));
-    room = std::min(room, window);
-    for (uint64_t ref : pool.ready) {
-      if (room == 0) break;
-      const JobState& job = *jobs_[ref >> 32];
-      const InstanceState& inst = job.instances[static_cast<uint32_t>(ref)];
-      if (inst.status != InstanceStatus::kReady) continue;
-      const TaskSpec& spec = *job.tasks[inst.task].spec;
-      sched::PendingView p;
-      p.ref = ref;
-      p.pool = spec.pool;
-      p.priority = job.spec.priority;
-      p.order = ref;
-      p.need = {spec.resources.cores, spec.resources.memory_bytes, spec.resources.gpus};
-      p.tags = spec.resources.tags.empty() ? nullptr : &spec.resources.tags;
-      snap.pending.push_back(p);
-      --room;
-    }
-  }
-  dirty_pools_.clear();
-  if (snap.pending.empty()) return;
-  for (const sched::Placement& place : sched::Schedule(snap)) {
-    const JobId id = place.ref >> 32;
-    const uint32_t i = static_cast<uint32_t>(place.ref);
-    if (jobs_[id]->instances[i].status != InstanceStatus::kReady) continue;  // reconcile
-    Start(id, i, place.host);
-  }
-  Propagate();
 }
 
 std::vector<std::pair<RunId, uint64_t>> Engine::UnwantedRuns(

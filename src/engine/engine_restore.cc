@@ -48,11 +48,7 @@ void Engine::RestoreStart(JobId id, const StoredRun& stored) {
   ++running_;
   if (h >= 0) {
     run.host = static_cast<uint32_t>(h);
-    HostState& host = hosts_[h];
-    host.used.cores += task.spec->resources.cores;
-    host.used.memory += task.spec->resources.memory_bytes;
-    host.used.gpus += task.spec->resources.gpus;
-    ++host.running;
+    OccupyHost(stored.run);
   }
   if (task.spec->timeout) {   // the full timeout again, from the restart
     timers_.push(Timer{clock_.Now() + *task.spec->timeout, Timer::kTimeout, stored.run});
@@ -68,6 +64,10 @@ void Engine::RestoreEnd(const StoredRun& stored) {
   switch (stored.outcome) {
     case RunOutcome::kTimedOut: run.timed_out = true; break;
     case RunOutcome::kCancelled: run.cancel_requested = true; break;
+    case RunOutcome::kPreempted:
+      run.preempted = true;
+      if (exit.exit_code == 0) exit.exit_code = 1;   // so that it does not count as a success
+      break;
     case RunOutcome::kLost: exit.lost = true; break;
     case RunOutcome::kFailed:
       if (exit.exit_code == 0) exit.exit_code = 1;

@@ -55,16 +55,25 @@ std::string Engine::WhyPending(JobId id, uint32_t i) const {
                (options_.placement ? " for this job" : "");
       }
       if (!options_.placement) return "ready: next in line for pool " + spec.pool;
-      sched::PendingView p;
-      p.pool = spec.pool;
-      p.need = {spec.resources.cores, spec.resources.memory_bytes, spec.resources.gpus};
-      p.tags = spec.resources.tags.empty() ? nullptr : &spec.resources.tags;
-      std::string why = sched::WhyNotPlaced(HostSnapshot(), p);
+      sched::Snapshot snap = BaseSnapshot();
+      sched::PendingGroup group;
+      group.queue = job.queue;
+      group.pool = pool.farm_pool;
+      group.priority = job.spec.priority;
+      group.need = {spec.resources.cores, spec.resources.memory_bytes, spec.resources.gpus};
+      group.gang = spec.gang && task.instance_count > 1;
+      group.instances = {i};
+      if (!spec.resources.tags.empty()) {
+        group.tags = static_cast<uint32_t>(snap.tag_sets.size());
+        snap.tag_sets.push_back(spec.resources.tags);
+      }
+      std::string why = sched::WhyNotPlaced(snap, group);
       return why.empty() ? "ready: will be placed in the next scheduling cycle" : why;
     }
     case InstanceStatus::kBackoff:
       return "attempt " + std::to_string(inst.attempts) + " failed; retrying after a backoff (" +
-             std::to_string(spec.retries + 1 - inst.attempts) + " attempts left)";
+             std::to_string(spec.retries + 1 - (inst.attempts - inst.preemptions)) +
+             " attempts left)";
     default:
       return "";
   }

@@ -15,6 +15,9 @@ enum class EventType {
   kJobSubmitted, kJobStarted, kJobSucceeded, kJobFailed, kJobCancelled,
   kTaskStarted, kTaskSucceeded, kTaskFailed, kTaskRetrying, kTaskTimedOut, kTaskCancelled,
   kTaskSkipped, kSignalPosted, kStopStarted, kStopSucceeded, kStopFailed,
+  // Server mode: a run was preempted and its instance is back in line (no retry spent); a
+  // scheduler setting changed (`key`, `value`).
+  kTaskPreempted, kConfigChanged,
 };
 
 // "task.started" etc.
@@ -34,6 +37,8 @@ struct Event {
   std::optional<int> exit_code;
   std::string_view reason;     // task.skipped, task.failed (e.g. "timed out"), job.failed
   std::string_view signal;     // signal.posted
+  std::string_view key;        // config.changed
+  std::string_view value;      // config.changed
   // Server mode only (0 in `rota run`, and then left out of the JSON): the public job id and the
   // run an instance event is about.
   uint64_t job_id = 0;

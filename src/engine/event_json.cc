@@ -22,6 +22,8 @@ const char* EventTypeName(EventType type) {
     case EventType::kStopStarted: return "stop.started";
     case EventType::kStopSucceeded: return "stop.succeeded";
     case EventType::kStopFailed: return "stop.failed";
+    case EventType::kTaskPreempted: return "task.preempted";
+    case EventType::kConfigChanged: return "config.changed";
   }
   return "unknown";
 }
@@ -82,6 +84,11 @@ void AppendEventJson(const Event& e, std::string& out) {
   if (e.exit_code) IntField("exit_code", *e.exit_code, out);
   StringField("reason", e.reason, out);
   StringField("signal", e.signal, out);
+  StringField("key", e.key, out);
+  if (e.type == EventType::kConfigChanged) {   // "" is a value too (exclude.queues cleared)
+    Field("value", out);
+    AppendJsonString(e.value, out);
+  }
   if (e.run != 0) IntField("run", static_cast<int64_t>(e.run), out);
   out.push_back('}');
 }

@@ -27,7 +27,7 @@ struct HostState {
 };
 
 // How a run ended, as the store records it.
-enum class RunOutcome { kRunning, kSucceeded, kFailed, kTimedOut, kLost, kCancelled };
+enum class RunOutcome { kRunning, kSucceeded, kFailed, kTimedOut, kLost, kCancelled, kPreempted };
 const char* RunOutcomeName(RunOutcome outcome);   // "running" "succeeded" "failed" ...
 bool ParseRunOutcome(std::string_view name, RunOutcome& outcome);
 

@@ -41,6 +41,7 @@ struct InstanceState {
   uint32_t frame_end = 0;
   InstanceStatus status = InstanceStatus::kWaiting;
   uint16_t attempts = 0;      // attempts started so far
+  uint16_t preemptions = 0;   // attempts that ended preempted: they do not spend a retry
   uint32_t unmet = 0;         // unmet frame-by-frame edges
   RunId run = 0;              // the current or last run
   bool unneeded = false;      // skipped only because a failure handler was not needed
@@ -77,6 +78,7 @@ struct TaskState {
 
 struct JobState {
   uint32_t id = 0;              // the engine's JobId (the public id is id + 1)
+  uint32_t queue = 0;           // server mode: index into the engine's queues
   JobSpec spec;
   std::vector<TaskState> tasks;
   std::vector<InstanceState> instances;

@@ -10,13 +10,8 @@ bool ServesPool(const HostView& host, std::string_view pool) {
   return std::binary_search(host.pools.begin(), host.pools.end(), pool, std::less<>());
 }
 
-bool HasTags(const HostView& host, const std::vector<std::string>* tags) {
-  if (tags == nullptr) return true;
-  return std::includes(host.tags.begin(), host.tags.end(), tags->begin(), tags->end());
-}
-
-bool CouldRun(const HostView& host, const PendingView& pending) {
-  return host.alive && ServesPool(host, pending.pool) && HasTags(host, pending.tags);
+bool HasTags(const HostView& host, const std::vector<std::string>& tags) {
+  return std::includes(host.tags.begin(), host.tags.end(), tags.begin(), tags.end());
 }
 
 bool CoversCores(double have, double need) { return need <= 0 || have + kCoreEpsilon >= need; }
@@ -26,6 +21,18 @@ bool CoversGpus(int have, int need) { return need <= 0 || have >= need; }
 bool Covers(const Amount& have, const Amount& need) {
   return CoversCores(have.cores, need.cores) && CoversMemory(have.memory, need.memory) &&
          CoversGpus(have.gpus, need.gpus);
+}
+
+void TakeFrom(Amount& free, const Amount& amount) {
+  if (amount.cores > 0) free.cores -= amount.cores;
+  if (amount.memory > 0) free.memory -= amount.memory;
+  if (amount.gpus > 0) free.gpus -= amount.gpus;
+}
+
+void GiveBack(Amount& free, const Amount& amount) {
+  if (amount.cores > 0) free.cores += amount.cores;
+  if (amount.memory > 0) free.memory += amount.memory;
+  if (amount.gpus > 0) free.gpus += amount.gpus;
 }
 
 }  // namespace rota::sched

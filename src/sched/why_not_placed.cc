@@ -1,6 +1,9 @@
-// WhyNotPlaced (declared in schedule.h): the first of four checks that rules a pending instance
-// out, as a sentence for `rota show`. Uses the same matching rules as Schedule().
+// WhyNotPlaced (declared in schedule.h): the first check that rules a pending group out, as a
+// sentence for `rota show`: exclusions, the burst limit, then four checks of the hosts. Uses the
+// same matching rules as Schedule().
 #include <charconv>
+#include <cstdint>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -106,59 +109,98 @@ const HostView* Largest(const std::vector<const HostView*>& hosts, Resource r, A
   return best;
 }
 
-std::string NotBigEnough(const std::vector<const HostView*>& candidates, const PendingView& p) {
+std::string NotBigEnough(const std::vector<const HostView*>& candidates, const std::string& pool,
+                         const Amount& need) {
   auto total = [](const HostView& h) -> const Amount& { return h.total; };
-  std::string prefix = "no live host in pool " + std::string(p.pool) + " is big enough: needs ";
+  std::string prefix = "no live host in pool " + pool + " is big enough: needs ";
   for (Resource r : kResources) {
     const HostView* largest = Largest(candidates, r, total);
-    if (!CoversOne(largest->total, p.need, r)) {
-      return prefix + Quantity(p.need, r) + ", the largest has " + Number(largest->total, r);
+    if (!CoversOne(largest->total, need, r)) {
+      return prefix + Quantity(need, r) + ", the largest has " + Number(largest->total, r);
     }
   }
   for (const HostView* h : candidates) {
-    if (Covers(h->total, p.need)) return "";
+    if (Covers(h->total, need)) return "";
   }
-  return prefix + AllNeeded(p.need) + " together";
+  return prefix + AllNeeded(need) + " together";
 }
 
-std::string NotFreeNow(const std::vector<const HostView*>& candidates, const PendingView& p) {
+std::string NotFreeNow(const std::vector<const HostView*>& candidates, const std::string& pool,
+                       const Amount& need) {
   auto free = [](const HostView& h) -> const Amount& { return h.free; };
-  std::string prefix = "no live host in pool " + std::string(p.pool) + " has ";
+  std::string prefix = "no live host in pool " + pool + " has ";
   for (Resource r : kResources) {
     const HostView* most = Largest(candidates, r, free);
-    if (!CoversOne(most->free, p.need, r)) {
+    if (!CoversOne(most->free, need, r)) {
       Amount shown;  // an over-committed host has nothing free rather than a negative amount
       if (Less(shown, most->free, r)) shown = most->free;
-      return prefix + Quantity(p.need, r) + " free right now (most free: " + Number(shown, r) +
+      return prefix + Quantity(need, r) + " free right now (most free: " + Number(shown, r) +
              " on " + most->name + ")";
     }
   }
   for (const HostView* h : candidates) {
-    if (Covers(h->free, p.need)) return "";
+    if (Covers(h->free, need)) return "";
   }
-  return prefix + AllNeeded(p.need) + " free together right now";
+  return prefix + AllNeeded(need) + " free together right now";
+}
+
+// Held cores of the queue in the pool before the cycle (Snapshot::held).
+double HeldCores(const Snapshot& snapshot, uint32_t queue, uint32_t pool) {
+  double cores = 0;
+  for (const Held& h : snapshot.held) {
+    if (h.queue == queue && h.pool == pool) cores += h.amount.cores;
+  }
+  return cores;
+}
+
+// "queue q is at its burst limit in pool p (8 of 8 cores)", or "" while the group (a gang: all
+// of it) still fits under the limit.
+std::string OverBurst(const Snapshot& snapshot, const PendingGroup& group) {
+  double burst = std::numeric_limits<double>::infinity();
+  for (const QueueLimit& l : snapshot.limits) {
+    if (l.queue == group.queue && l.pool == group.pool) burst = l.burst;
+  }
+  double held = HeldCores(snapshot, group.queue, group.pool);
+  double count = group.gang ? static_cast<double>(group.instances.size()) : 1;
+  if (held + group.need.cores * count <= burst + kCoreEpsilon) return "";
+  return "queue " + snapshot.queues[group.queue].name + " is at its burst limit in pool " +
+         snapshot.pools[group.pool].name + " (" + FormatCores(held) + " of " + FormatCores(burst) +
+         (burst == 1 ? " core)" : " cores)");
+}
+
+std::string NoRoomOnHosts(const Snapshot& snapshot, const std::string& pool,
+                          const std::vector<std::string>& tags, const Amount& need) {
+  std::vector<const HostView*> in_pool;
+  for (const HostView& h : snapshot.hosts) {
+    if (h.alive && ServesPool(h, pool)) in_pool.push_back(&h);
+  }
+  if (in_pool.empty()) return "no live host serves pool " + pool;
+
+  std::vector<const HostView*> candidates;
+  for (const HostView* h : in_pool) {
+    if (HasTags(*h, tags)) candidates.push_back(h);
+  }
+  if (candidates.empty()) return "no live host in pool " + pool + " has tags " + TagList(tags);
+
+  if (std::string why = NotBigEnough(candidates, pool, need); !why.empty()) return why;
+  return NotFreeNow(candidates, pool, need);
 }
 
 }  // namespace
 
-std::string WhyNotPlaced(const Snapshot& snapshot, const PendingView& pending) {
-  std::vector<const HostView*> in_pool;
-  for (const HostView& h : snapshot.hosts) {
-    if (h.alive && ServesPool(h, pending.pool)) in_pool.push_back(&h);
-  }
-  if (in_pool.empty()) return "no live host serves pool " + std::string(pending.pool);
-
-  std::vector<const HostView*> candidates;
-  for (const HostView* h : in_pool) {
-    if (HasTags(*h, pending.tags)) candidates.push_back(h);
-  }
-  if (candidates.empty()) {
-    return "no live host in pool " + std::string(pending.pool) + " has tags " +
-           TagList(*pending.tags);
-  }
-
-  if (std::string why = NotBigEnough(candidates, pending); !why.empty()) return why;
-  return NotFreeNow(candidates, pending);
+std::string WhyNotPlaced(const Snapshot& snapshot, const PendingGroup& group) {
+  // Indexes out of range are the engine's bug; say so rather than read past the end.
+  if (group.queue >= snapshot.queues.size()) return "unknown queue #" + std::to_string(group.queue);
+  if (group.pool >= snapshot.pools.size()) return "unknown pool #" + std::to_string(group.pool);
+  const QueueView& queue = snapshot.queues[group.queue];
+  const PoolView& pool = snapshot.pools[group.pool];
+  if (queue.excluded) return "queue " + queue.name + " is excluded from scheduling";
+  if (pool.excluded) return "pool " + pool.name + " is excluded from scheduling";
+  if (std::string why = OverBurst(snapshot, group); !why.empty()) return why;
+  static const std::vector<std::string> kNoTags;
+  const std::vector<std::string>& tags =
+      group.tags < snapshot.tag_sets.size() ? snapshot.tag_sets[group.tags] : kNoTags;
+  return NoRoomOnHosts(snapshot, pool.name, tags, group.need);
 }
 
 }  // namespace rota::sched

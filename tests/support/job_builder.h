@@ -55,6 +55,17 @@ class JobBuilder {
     return Set([&](TaskSpec& t) { t.retries = n; t.retry_delay = delay; });
   }
   JobBuilder& Timeout(Duration d) { return Set([&](TaskSpec& t) { t.timeout = d; }); }
+  JobBuilder& Gang() { return Set([](TaskSpec& t) { t.gang = true; }); }
+  JobBuilder& Cores(double cores) { return Set([&](TaskSpec& t) { t.resources.cores = cores; }); }
+  // Job-wide.
+  JobBuilder& Queue(std::string queue) {
+    job_.queue = std::move(queue);
+    return *this;
+  }
+  JobBuilder& Priority(int priority) {
+    job_.priority = priority;
+    return *this;
+  }
   JobBuilder& Stop(std::string command) { return Set([&](TaskSpec& t) { t.stop = command; }); }
 
   JobSpec Build() const { return job_; }

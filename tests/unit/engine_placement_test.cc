@@ -7,6 +7,7 @@
 
 #include "engine/engine.h"
 #include "support/fake_launcher.h"
+#include "support/host_launcher.h"
 #include "support/job_builder.h"
 
 namespace rota {
@@ -16,22 +17,6 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::UnorderedElementsAre;
 using namespace std::chrono_literals;
-
-// Records "job:task#instance@host" per launch.
-class HostLauncher final : public Launcher {
- public:
-  void Launch(const LaunchRequest& r) override {
-    const std::string key = std::string(r.job) + ":" + r.task->name + "#" + std::to_string(r.instance);
-    launched.push_back(key + "@" + std::string(r.host));
-    runs[key] = r.run;
-    epochs[r.run] = r.epoch;
-  }
-  void Signal(RunId run, int signo) override { signals.emplace_back(run, signo); }
-  std::vector<std::string> launched;
-  std::map<std::string, RunId> runs;
-  std::map<RunId, uint64_t> epochs;
-  std::vector<std::pair<RunId, int>> signals;
-};
 
 class EnginePlacementTest : public ::testing::Test {
  protected:

@@ -1,0 +1,392 @@
+// The scheduling cycle in server mode (DESIGN section 7): the engine takes a snapshot, src/sched
+// decides (inline in sync mode, on the runner's thread in async mode), and the engine reconciles
+// the decisions with what changed meanwhile before it applies them. Also the bookkeeping the
+// snapshot needs: queues, farm pools, what each queue holds, decayed usage, active runs.
+#include <algorithm>
+#include <cmath>
+#include <csignal>
+#include <map>
+
+#include "engine/engine.h"
+#include "engine/engine_internal.h"
+
+namespace rota {
+
+using namespace engine_internal;
+
+namespace {
+
+sched::Amount NeedOf(const TaskSpec& spec) {
+  return {spec.resources.cores, spec.resources.memory_bytes, spec.resources.gpus};
+}
+
+bool Fits(const sched::Amount& free, const sched::Amount& need) {
+  constexpr double kEpsilon = 1e-9;
+  return (need.cores <= 0 || free.cores + kEpsilon >= need.cores) &&
+         (need.memory <= 0 || free.memory >= need.memory) && (need.gpus <= 0 || free.gpus >= need.gpus);
+}
+
+sched::Amount FreeOf(const HostState& h) {
+  return {h.info.total.cores - h.used.cores, h.info.total.memory - h.used.memory,
+          h.info.total.gpus - h.used.gpus};
+}
+
+}  // namespace
+
+uint32_t Engine::QueueIndex(const std::string& name) {
+  auto [it, added] = queue_index_.emplace(name, static_cast<uint32_t>(queues_.size()));
+  if (added) {
+    queues_.push_back(name);
+    history_.emplace_back();
+  }
+  return it->second;
+}
+
+uint32_t Engine::FarmPoolIndex(const std::string& name) {
+  auto [it, added] = farm_pool_index_.emplace(name, static_cast<uint32_t>(farm_pools_.size()));
+  if (added) farm_pools_.push_back(name);
+  return it->second;
+}
+
+sched::Amount& Engine::Held(const JobState& job, const TaskState& task) {
+  return held_[(uint64_t{job.queue} << 32) | pools_[task.pool].farm_pool];
+}
+
+void Engine::TrackRun(RunId r, bool active) {
+  RunState& run = runs_[r - 1];
+  if (active) {
+    run.active_pos = static_cast<uint32_t>(active_runs_.size());
+    active_runs_.push_back(r);
+    return;
+  }
+  const uint32_t pos = run.active_pos;
+  if (pos >= active_runs_.size() || active_runs_[pos] != r) return;
+  active_runs_[pos] = active_runs_.back();
+  runs_[active_runs_[pos] - 1].active_pos = pos;
+  active_runs_.pop_back();
+}
+
+void Engine::SetSchedConfig(sched::SchedConfig config) {
+  sched_config_ = std::move(config);
+  for (const auto& [name, setting] : sched_config_.queues) QueueIndex(name);
+  if (runner_) runner_->SetMode(sched_config_.async ? SchedMode::kAsync : SchedMode::kSync);
+  cycle_needed_ = true;
+}
+
+void Engine::AnnounceConfig(std::string_view key, std::string_view value) {
+  if (restoring_) return;
+  Event e;
+  e.seq = ++seq_;
+  e.ts_us = clock_.UnixMicros();
+  e.type = EventType::kConfigChanged;
+  e.key = key;
+  e.value = value;
+  e.host = options_.host;
+  events_.Publish(e);
+}
+
+void Engine::StopCycles() { runner_.reset(); }
+
+Engine::CycleStats Engine::cycle_stats() const {
+  CycleStats stats = cycle_stats_;
+  stats.runner_state = runner_ ? runner_->state() : RunnerState::kIdle;
+  return stats;
+}
+
+// Each queue's usage history is the average of what it held, over a half-life: every update moves
+// it toward what the queue holds now by 1 - 2^(-elapsed / half_life). Half-life 0: no history.
+void Engine::UpdateHistory() {
+  const TimePoint now = clock_.Now();
+  const double half_life = std::chrono::duration<double>(sched_config_.half_life).count();
+  const double elapsed = std::chrono::duration<double>(now - history_at_).count();
+  history_at_ = now;
+  if (half_life <= 0) {
+    std::fill(history_.begin(), history_.end(), sched::Amount{});
+    return;
+  }
+  const double keep = std::exp2(-std::max(0.0, elapsed) / half_life);
+  std::vector<sched::Amount> holding(queues_.size());
+  for (const auto& [key, amount] : held_) {
+    sched::Amount& h = holding[key >> 32];
+    h.cores += amount.cores;
+    h.memory += amount.memory;
+    h.gpus += amount.gpus;
+  }
+  for (size_t q = 0; q < queues_.size(); ++q) {
+    sched::Amount& past = history_[q];
+    past.cores = past.cores * keep + holding[q].cores * (1 - keep);
+    past.memory = static_cast<int64_t>(past.memory * keep + holding[q].memory * (1 - keep));
+    past.gpus = static_cast<int>(std::lround(past.gpus * keep + holding[q].gpus * (1 - keep)));
+  }
+}
+
+sched::Snapshot Engine::BaseSnapshot() const {
+  sched::Snapshot snap;
+  const sched::SchedConfig& config = sched_config_;
+  snap.policy = config.policy;
+  snap.preemption = config.preemption;
+  snap.hosts.reserve(hosts_.size());
+  for (const HostState& h : hosts_) {
+    sched::HostView v;
+    v.name = h.info.name;
+    v.total = h.info.total;
+    v.free = FreeOf(h);
+    v.tags = h.info.tags;
+    v.pools = h.info.pools;
+    v.alive = h.alive;
+    snap.hosts.push_back(std::move(v));
+  }
+  snap.pools.reserve(farm_pools_.size());
+  for (const std::string& name : farm_pools_) {
+    snap.pools.push_back({name, config.ChoiceOf(name), config.excluded_pools.count(name) > 0});
+  }
+  snap.queues.reserve(queues_.size());
+  for (size_t q = 0; q < queues_.size(); ++q) {
+    const std::string& name = queues_[q];
+    snap.queues.push_back({name, config.WeightOf(name), history_[q],
+                           config.excluded_queues.count(name) > 0});
+  }
+  snap.tag_sets.emplace_back();
+  for (const auto& [key, amount] : held_) {
+    if (amount.cores <= 0 && amount.memory <= 0 && amount.gpus <= 0) continue;
+    snap.held.push_back({static_cast<uint32_t>(key >> 32), static_cast<uint32_t>(key), amount});
+  }
+  for (const auto& [queue, setting] : config.queues) {
+    auto q = queue_index_.find(queue);
+    if (q == queue_index_.end()) continue;
+    for (const auto& [pool, limit] : setting.limits) {
+      auto p = farm_pool_index_.find(pool);
+      if (p == farm_pool_index_.end()) continue;
+      snap.limits.push_back({q->second, p->second, limit.size, limit.burst});
+    }
+  }
+  return snap;
+}
+
+// Pending work, one group per task with ready instances, within each job pool's max_workers. A
+// gang task is offered only when every one of its instances is ready and fits the job pool.
+sched::Snapshot Engine::CycleSnapshot() {
+  UpdateHistory();
+  sched::Snapshot snap = BaseSnapshot();
+  std::map<std::vector<std::string>, uint32_t> tag_index;
+  for (PoolState& pool : pools_) {
+    while (!pool.ready.empty()) {   // entries no longer ready are dropped from the front
+      const uint64_t ref = pool.ready.front();
+      if (jobs_[ref >> 32]->instances[static_cast<uint32_t>(ref)].status == InstanceStatus::kReady)
+        break;
+      pool.ready.pop_front();
+    }
+    if (pool.ready.empty()) continue;
+    size_t room = static_cast<size_t>(std::max(0, pool.view.max_workers - int(pool.running)));
+    const size_t first_group = snap.pending.size();
+    for (uint64_t ref : pool.ready) {
+      if (room == 0) break;
+      const JobId id = ref >> 32;
+      const uint32_t i = static_cast<uint32_t>(ref);
+      const JobState& job = *jobs_[id];
+      const InstanceState& inst = job.instances[i];
+      if (inst.status != InstanceStatus::kReady) continue;
+      const uint64_t key = Ref(id, inst.task);
+      sched::PendingGroup* group = nullptr;
+      for (size_t g = first_group; g < snap.pending.size(); ++g) {
+        if (snap.pending[g].key == key) group = &snap.pending[g];
+      }
+      if (group == nullptr) {
+        const TaskState& task = job.tasks[inst.task];
+        const TaskSpec& spec = *task.spec;
+        group = &snap.pending.emplace_back();
+        group->key = key;
+        group->queue = job.queue;
+        group->pool = pool.farm_pool;
+        group->priority = job.spec.priority;
+        group->order = key;
+        group->need = NeedOf(spec);
+        group->gang = spec.gang && task.instance_count > 1;
+        if (!spec.resources.tags.empty()) {
+          auto [it, added] = tag_index.emplace(spec.resources.tags,
+                                               static_cast<uint32_t>(snap.tag_sets.size()));
+          if (added) snap.tag_sets.push_back(spec.resources.tags);
+          group->tags = it->second;
+        }
+      }
+      group->instances.push_back(i);
+      --room;
+    }
+    for (size_t g = snap.pending.size(); g-- > first_group;) {
+      const sched::PendingGroup& group = snap.pending[g];
+      if (!group.gang) continue;
+      const TaskState& task = jobs_[group.key >> 32]->tasks[static_cast<uint32_t>(group.key)];
+      if (group.instances.size() < task.instance_count) {
+        snap.pending.erase(snap.pending.begin() + static_cast<ptrdiff_t>(g));
+      }
+    }
+  }
+  dirty_pools_.clear();
+  if (snap.preemption != sched::Preemption::kOff) {
+    snap.running.reserve(active_runs_.size());
+    for (RunId r : active_runs_) {
+      const RunState& run = runs_[r - 1];
+      if (run.cancel_requested || run.preempted || run.host == kNoHost) continue;
+      const JobState& job = *jobs_[run.job];
+      const TaskState& task = job.tasks[job.instances[run.instance].task];
+      sched::RunningView v;
+      v.run = r;
+      v.queue = job.queue;
+      v.pool = pools_[task.pool].farm_pool;
+      v.host = run.host;
+      v.priority = job.spec.priority;
+      v.started = r;
+      v.need = NeedOf(*task.spec);
+      v.preemptible = !(task.spec->gang && task.instance_count > 1);
+      snap.running.push_back(v);
+    }
+  }
+  return snap;
+}
+
+void Engine::RunCycle() {
+  if (!options_.placement || restoring_) return;
+  if (!runner_) {
+    auto algorithm = options_.algorithm;
+    if (!algorithm) {
+      algorithm = [](const sched::Snapshot& snap, const std::atomic<bool>& cancelled) {
+        return sched::Schedule(snap, &cancelled);
+      };
+    }
+    runner_ = std::make_unique<SchedRunner<sched::Snapshot, sched::Decisions>>(
+        std::move(algorithm),
+        [this] {
+          if (cycle_wake_) cycle_wake_();
+        },
+        sched_config_.async ? SchedMode::kAsync : SchedMode::kSync);
+  }
+  for (int round = 0; round < 2; ++round) {
+    if (!result_) {
+      if (std::optional<sched::Decisions> taken = runner_->TakeResult()) {
+        sched_durations_.push_back(
+            std::chrono::duration<double>(runner_->stats().last_run_duration).count());
+        ++cycle_stats_.cycles;
+        result_ = std::move(*taken);
+        result_next_ = 0;
+        ApplyPreemptions(result_->preempted);
+      }
+    }
+    if (result_) {
+      // Async: a big result is applied a slice per loop batch, so that cancellations, exits and
+      // heartbeats queued meanwhile are handled between slices (and reconciled against).
+      const bool sliced = runner_->mode() == SchedMode::kAsync;
+      ApplyPlacements(sliced ? kApplySlice : result_->placements.size());
+      if (result_next_ < result_->placements.size()) {
+        if (cycle_wake_) cycle_wake_();   // the next batch applies the next slice
+        return;
+      }
+      result_.reset();
+    }
+    if (!cycle_needed_ || runner_->state() != RunnerState::kIdle) return;
+    cycle_needed_ = false;
+    sched::Snapshot snap = CycleSnapshot();
+    if (snap.pending.empty()) return;
+    runner_->Request(std::move(snap));
+    if (runner_->mode() == SchedMode::kAsync) return;
+    // Sync: the result is ready now; the second round applies it.
+  }
+}
+
+// Reconciliation of the next `count` placements of result_ (more if that would split a gang): a
+// placement stands only if its instance is still ready, its job pool still has room, and its host
+// is alive with room now; a gang stands only if all of its placements do.
+void Engine::ApplyPlacements(size_t count) {
+  const std::vector<sched::Placement>& all = result_->placements;
+  const size_t begin = result_next_;
+  size_t end = begin + std::min(count, all.size() - begin);
+  while (end < all.size() && all[end].key == all[end - 1].key && IsGangKey(all[end].key)) ++end;
+  result_next_ = end;
+
+  std::vector<char> keep(end - begin, 1);
+  std::unordered_map<uint64_t, bool> gang_ok;          // by group key
+  std::unordered_map<uint32_t, sched::Amount> free;    // hosts, as this slice would leave them
+  std::unordered_map<uint32_t, int> room;              // job pools, likewise
+  for (size_t k = begin; k < end; ++k) {
+    const sched::Placement& place = all[k];
+    const JobId id = static_cast<JobId>(place.key >> 32);
+    const uint32_t task_index = static_cast<uint32_t>(place.key);
+    bool ok = id < jobs_.size() && place.instance < jobs_[id]->instances.size() &&
+              place.host < hosts_.size() && hosts_[place.host].alive;
+    const TaskState* task = nullptr;
+    if (ok) {
+      const JobState& job = *jobs_[id];
+      const InstanceState& inst = job.instances[place.instance];
+      ok = inst.status == InstanceStatus::kReady && inst.task == task_index;
+      task = &job.tasks[task_index];
+    }
+    if (ok) {
+      const sched::Amount need = NeedOf(*task->spec);
+      auto f = free.try_emplace(place.host, FreeOf(hosts_[place.host])).first;
+      const PoolState& pool = pools_[task->pool];
+      auto r = room.try_emplace(task->pool, pool.view.max_workers - int(pool.running)).first;
+      ok = Fits(f->second, need) && r->second > 0;
+      if (ok) {
+        f->second.cores -= need.cores;
+        f->second.memory -= need.memory;
+        f->second.gpus -= need.gpus;
+        --r->second;
+      }
+    }
+    keep[k - begin] = ok ? 1 : 0;
+    if (IsGangKey(place.key)) {
+      auto g = gang_ok.try_emplace(place.key, true).first;
+      g->second = g->second && ok;
+    }
+  }
+  for (size_t k = begin; k < end; ++k) {
+    const sched::Placement& place = all[k];
+    auto g = gang_ok.find(place.key);
+    if (keep[k - begin] == 0 || (g != gang_ok.end() && !g->second)) {
+      ++cycle_stats_.decisions_dropped;
+      continue;
+    }
+    ++cycle_stats_.decisions_applied;
+    Start(static_cast<JobId>(place.key >> 32), place.instance, place.host);
+  }
+  Propagate();
+}
+
+bool Engine::IsGangKey(uint64_t key) const {
+  const JobId id = static_cast<JobId>(key >> 32);
+  if (id >= jobs_.size()) return false;
+  const JobState& job = *jobs_[id];
+  const uint32_t t = static_cast<uint32_t>(key);
+  return t < job.tasks.size() && job.tasks[t].spec->gang && job.tasks[t].instance_count > 1;
+}
+
+void Engine::ApplyPreemptions(const std::vector<uint64_t>& runs) {
+  for (uint64_t run : runs) {
+    if (run == 0 || run > runs_.size() || !runs_[run - 1].active ||
+        runs_[run - 1].cancel_requested || runs_[run - 1].preempted) {
+      ++cycle_stats_.decisions_dropped;
+      continue;
+    }
+    ++cycle_stats_.decisions_applied;
+    Preempt(run);
+  }
+}
+
+// SIGTERM now, SIGKILL after the grace period, as for a cancel; the exit requeues the instance.
+void Engine::Preempt(RunId r) {
+  runs_[r - 1].preempted = true;
+  ++cycle_stats_.preemptions;
+  launcher_.Signal(r, SIGTERM);
+  timers_.push(Timer{clock_.Now() + options_.kill_grace, Timer::kKill, r});
+}
+
+// A preempted instance goes back to the front of its pool's line: it had started already.
+void Engine::Requeue(JobId id, uint32_t i) {
+  JobState& job = *jobs_[id];
+  InstanceState& inst = job.instances[i];
+  const uint32_t pool = job.tasks[inst.task].pool;
+  SetStatus(job, inst, InstanceStatus::kReady);
+  pools_[pool].ready.push_front(Ref(id, i));
+  dirty_pools_.push_back(pool);
+}
+
+}  // namespace rota

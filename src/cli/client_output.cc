@@ -162,6 +162,7 @@ std::string FormatEventLine(const json& e) {
   if (int64_t a = JsonInt(e, "attempt"); a > 0) line += " attempt " + std::to_string(a);
   if (std::string host = JsonString(e, "host"); !host.empty()) line += " on " + host;
   if (std::string signal = JsonString(e, "signal"); !signal.empty()) line += " " + signal;
+  if (std::string key = JsonString(e, "key"); !key.empty()) line += " " + key + "=" + JsonString(e, "value");
   if (const json* code = Field(e, "exit_code"); code && code->is_number_integer()) {
     line += " exit " + std::to_string(code->get<int64_t>());
   }

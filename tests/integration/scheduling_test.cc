@@ -111,6 +111,32 @@ TEST(SchedulingTest, BadSettingsAreRefusedAndNothingChanges) {
   EXPECT_THAT(cli.err, HasSubstr("queues.film.weight must be a number > 0"));
 }
 
+TEST(SchedulingTest, APreemptedRunIsKilledOnItsAgentAndRunsAgainWithoutSpendingARetry) {
+  Farm farm;
+  ASSERT_TRUE(farm.StartServer());
+  ASSERT_EQ(farm.Client({"config", "set", "preemption", "priority"}).exit_code, 0);
+  ASSERT_TRUE(farm.StartAgent("n1", {"--cores", "1"}));
+  const uint64_t low = farm.Submit(
+      "low.yaml", "name: low\npriority: 10\ntasks: [{name: t, command: 'sleep 1.5', retries: 0}]\n");
+  ASSERT_EQ(farm.Http("GET", "/v1/jobs/" + std::to_string(low) + "/wait?until=started&timeout=10s").status, 200);
+  const uint64_t high = farm.Submit("high.yaml", "name: high\npriority: 900\ntasks: [{name: t, command: 'true'}]\n");
+  ASSERT_TRUE(farm.WaitForJob(high, std::chrono::seconds(20))) << farm.Diagnostics(low);
+  EXPECT_EQ(farm.JobState(high), "succeeded");
+  ASSERT_TRUE(farm.WaitForJob(low, std::chrono::seconds(20))) << farm.Diagnostics(low);
+  EXPECT_EQ(farm.JobState(low), "succeeded") << farm.Diagnostics(low);
+  std::vector<std::string> story;
+  for (const auto& e : farm.Events()) {
+    const uint64_t job = e.value("job_id", uint64_t{0});
+    if (job != low && job != high) continue;
+    if (!e["type"].get<std::string>().starts_with("task.")) continue;
+    story.push_back((job == low ? "low " : "high ") + e["type"].get<std::string>() + " " +
+                    std::to_string(e.value("attempt", 0)));
+  }
+  EXPECT_EQ(story, (std::vector<std::string>{"low task.started 1", "low task.preempted 1",
+                                             "high task.started 1", "high task.succeeded 1",
+                                             "low task.started 2", "low task.succeeded 2"}));
+}
+
 // Submits a job of 200,000 pending instances onto a host that can take them all, then at once
 // cancels an earlier job (which no host can run, so it is only pending). Returns the seq of the
 // earlier job's job.cancelled event and of the big job's first task.started event.

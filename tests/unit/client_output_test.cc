@@ -223,6 +223,15 @@ TEST_F(ClientOutputEventTest, TaskEventNamesTheInstanceFramesAttemptAndHost) {
             "17 16:00:01.123 task.started shot-010 dr1/render #3 frames 13-16 attempt 1 on node1");
 }
 
+TEST_F(ClientOutputEventTest, ConfigChangesShowKeyAndValue) {
+  EXPECT_EQ(FormatEventLine(json::parse(R"({"seq": 20, "ts_us": 1764000003000000,
+    "type": "config.changed", "key": "policy", "value": "fairshare"})")),
+            "20 16:00:03.000 config.changed policy=fairshare");
+  EXPECT_EQ(FormatEventLine(json::parse(R"({"seq": 21, "ts_us": 1764000003000000,
+    "type": "config.changed", "key": "exclude.pools", "value": ""})")),
+            "21 16:00:03.000 config.changed exclude.pools=");
+}
+
 TEST_F(ClientOutputEventTest, FailuresSkipsJobsAndSignalsReadNaturally) {
   EXPECT_EQ(FormatEventLine(json::parse(R"({"seq": 18, "ts_us": 1764000002000000,
     "type": "task.failed", "job": "j", "task": "t", "pool": "p", "instance": 0, "attempt": 2,

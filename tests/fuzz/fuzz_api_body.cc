@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "api/api_codec.h"
+#include "sched/sched_config.h"
 
 namespace {
 
@@ -34,7 +35,20 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     case 1: (void)rota::DecodeHeartbeat(body); break;
     case 2: (void)rota::DecodeReports(body); break;
     case 3: (void)rota::DecodeReport(body, 7); break;
-    case 4: (void)rota::DecodeConfig(body); break;
+    case 4: {   // a PUT /v1/config body, then the settings it carries, as the server applies them
+      auto values = rota::DecodeConfig(body);
+      if (!values.ok()) break;
+      rota::sched::SchedConfig config;
+      const rota::sched::SchedConfig before = config;
+      const std::string problem = rota::sched::ApplySettings(config, *values);
+      if (!problem.empty()) {   // all or nothing
+        Check(config.policy == before.policy && config.async == before.async &&
+              config.preemption == before.preemption && config.half_life == before.half_life &&
+              config.queues.empty() && config.pools.empty() && config.excluded_queues.empty() &&
+              config.excluded_pools.empty());
+      }
+      break;
+    }
     default: {
       auto r = rota::DecodeSpec(body, "fuzz.yaml");
       if (!r.ok()) Check(r.error().code == "invalid_spec" && !r.error().message.empty());

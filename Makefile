@@ -48,6 +48,8 @@ bench:
 	@cmake -S . -B build-release $(CMAKE_GEN) >/dev/null
 	@cmake --build build-release -j $(JOBS)
 	@build-release/engine_bench
+	@build-release/sched_cycle
+	@build-release/cancel_latency build-release/rota
 	@bash bench/local_vs_ninja.sh build-release/rota
 	@bash bench/server_throughput.sh build-release/rota
 

@@ -288,8 +288,9 @@ class Engine {
   // The result being applied, and the next placement of it to reconcile and apply.
   std::optional<sched::Decisions> result_;
   size_t result_next_ = 0;
-  // Async: placements applied per loop batch.
-  static constexpr size_t kApplySlice = 2000;
+  // Async: placements applied per loop batch. Each slice is committed with the batch, and a
+  // request waits for up to about two slices: 500 keep that near 10 ms (bench/cancel_latency).
+  static constexpr size_t kApplySlice = 500;
   std::vector<double> sched_durations_;
   CycleStats cycle_stats_;
   bool cycle_needed_ = false;

@@ -95,9 +95,13 @@ tasks:
     command: "sleep 60 & echo $! > )" + pids.string() + R"(/{frames}; echo $$ >> )" + pids.string() + R"(/shells; wait"
 )");
   ASSERT_GT(id, 0u);
+  // The shell creates each file before it writes the pid: wait for whole lines.
   ASSERT_TRUE(WaitFor([&] {
-    return std::filesystem::exists(pids / "1") && std::filesystem::exists(pids / "2") &&
-           std::filesystem::exists(pids / "3");
+    for (const char* f : {"1", "2", "3"}) {
+      const std::string text = ReadFile(pids / f);
+      if (text.empty() || text.back() != '\n') return false;
+    }
+    return true;
   }, std::chrono::seconds(20)));
   std::vector<pid_t> sleepers;
   for (const char* f : {"1", "2", "3"}) sleepers.push_back(std::stoi(ReadFile(pids / f)));

@@ -66,16 +66,20 @@ class Gate {
 class EngineCycleTest : public ::testing::Test {
  protected:
   EngineCycleTest() {
+    Build(gate_);
+    gate_.Open();   // tests of the async cycle make their own gate closed (Hold)
+  }
+  // A fresh engine whose algorithm goes through `gate`.
+  void Build(Gate& gate) {
     EngineOptions o;
     o.placement = true;
     o.host = "";
     o.kill_grace = 5s;
-    o.algorithm = [this](const sched::Snapshot& snap, const std::atomic<bool>& cancelled) {
-      return gate_.Run(snap, cancelled);
+    o.algorithm = [&gate](const sched::Snapshot& snap, const std::atomic<bool>& cancelled) {
+      return gate.Run(snap, cancelled);
     };
     engine_ = std::make_unique<Engine>(clock_, launcher_, sink_, o);
-    engine_->set_cycle_wake([this] { gate_.Woken(); });
-    gate_.Open();   // tests of the async cycle make their own gate closed (Hold)
+    engine_->set_cycle_wake([&gate] { gate.Woken(); });
   }
   ~EngineCycleTest() override { engine_->StopCycles(); }
 
@@ -113,14 +117,7 @@ class EngineCycleTest : public ::testing::Test {
   void Hold(std::map<std::string, std::string> settings = {{"mode", "async"}}) {
     engine_->StopCycles();
     held_ = std::make_unique<Gate>();
-    EngineOptions o;
-    o.placement = true;
-    o.host = "";
-    o.algorithm = [this](const sched::Snapshot& snap, const std::atomic<bool>& cancelled) {
-      return held_->Run(snap, cancelled);
-    };
-    engine_ = std::make_unique<Engine>(clock_, launcher_, sink_, o);
-    engine_->set_cycle_wake([this] { held_->Woken(); });
+    Build(*held_);
     Configure(std::move(settings));
   }
 

@@ -9,6 +9,7 @@
 
 #include "engine/engine.h"
 #include "engine/engine_internal.h"
+#include "sched/host_match.h"
 
 namespace rota {
 
@@ -18,12 +19,6 @@ namespace {
 
 sched::Amount NeedOf(const TaskSpec& spec) {
   return {spec.resources.cores, spec.resources.memory_bytes, spec.resources.gpus};
-}
-
-bool Fits(const sched::Amount& free, const sched::Amount& need) {
-  constexpr double kEpsilon = 1e-9;
-  return (need.cores <= 0 || free.cores + kEpsilon >= need.cores) &&
-         (need.memory <= 0 || free.memory >= need.memory) && (need.gpus <= 0 || free.gpus >= need.gpus);
 }
 
 sched::Amount FreeOf(const HostState& h) {
@@ -324,7 +319,7 @@ void Engine::ApplyPlacements(size_t count) {
       auto f = free.try_emplace(place.host, FreeOf(hosts_[place.host])).first;
       const PoolState& pool = pools_[task->pool];
       auto r = room.try_emplace(task->pool, pool.view.max_workers - int(pool.running)).first;
-      ok = Fits(f->second, need) && r->second > 0;
+      ok = sched::Covers(f->second, need) && r->second > 0;   // the rule Schedule used
       if (ok) {
         f->second.cores -= need.cores;
         f->second.memory -= need.memory;

@@ -11,27 +11,27 @@ const char* JobStateName(const JobState& job) {
   return job.started ? "running" : "pending";
 }
 
-nlohmann::ordered_json JobSummaryJson(const JobState& job, const JobRecord& record) {
+nlohmann::ordered_json JobSummaryJson(const JobState& job) {
   std::array<uint32_t, 8> by_status{};
   for (const InstanceState& inst : job.instances) ++by_status[static_cast<int>(inst.status)];
   nlohmann::ordered_json counts;
   counts["total"] = job.instances.size();
   for (int s = 0; s < 8; ++s) counts[InstanceStatusName(static_cast<InstanceStatus>(s))] = by_status[s];
   nlohmann::ordered_json j;
-  j["id"] = record.id;
+  j["id"] = uint64_t{job.id} + 1;
   j["name"] = job.spec.name;
   j["queue"] = job.spec.queue;
   j["priority"] = job.spec.priority;
   j["state"] = JobStateName(job);
-  j["submitted_us"] = record.submitted_us;
-  j["finished_us"] = record.finished_us;
+  j["submitted_us"] = job.submitted_us;
+  j["finished_us"] = job.finished_us;
   j["counts"] = std::move(counts);
   return j;
 }
 
-nlohmann::ordered_json JobDetailJson(const Engine& engine, JobId id, const JobRecord& record) {
+nlohmann::ordered_json JobDetailJson(const Engine& engine, JobId id) {
   const JobState& job = engine.job(id);
-  nlohmann::ordered_json j = JobSummaryJson(job, record);
+  nlohmann::ordered_json j = JobSummaryJson(job);
   nlohmann::ordered_json tasks = nlohmann::ordered_json::array();
   for (const TaskState& task : job.tasks) {
     nlohmann::ordered_json t;

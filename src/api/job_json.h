@@ -5,14 +5,13 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/engine.h"
-#include "store/store.h"
 
 namespace rota {
 
 // "pending" "running" "succeeded" "failed" "cancelled"
 const char* JobStateName(const JobState& job);
 
-nlohmann::ordered_json JobSummaryJson(const JobState& job, const JobRecord& record);
-nlohmann::ordered_json JobDetailJson(const Engine& engine, JobId id, const JobRecord& record);
+nlohmann::ordered_json JobSummaryJson(const JobState& job);
+nlohmann::ordered_json JobDetailJson(const Engine& engine, JobId id);
 
 }  // namespace rota

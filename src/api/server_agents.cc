@@ -39,21 +39,16 @@ void ServerCore::Register(AgentRegistration agent, ExchangePtr ex) {
   info.pools = agent.pools;
   std::sort(info.tags.begin(), info.tags.end());
   std::sort(info.pools.begin(), info.pools.end());
-  const json resources = {{"cores", info.total.cores}, {"memory", info.total.memory},
-                          {"gpus", info.total.gpus},   {"tags", info.tags},
-                          {"pools", info.pools}};
-  engine_.UpsertHost(std::move(info));
-  AgentRecord record;
-  record.id = agent.name;
-  record.name = agent.name;
-  record.resources_json = resources.dump();
-  record.registered_us = clock_.UnixMicros();
-  record.last_heartbeat_us = record.registered_us;
-  record.state = "alive";
-  recorder_.AgentChanged(std::move(record));
-  Reply(std::move(ex), JsonAt(200, {{"id", agent.name},
-                              {"heartbeat_ms", options_.heartbeat_interval.count()},
-                              {"kill", TokensJson(engine_.UnwantedRuns(agent.name, agent.running))}}, "/v1/agents/register"));
+  const std::string name = agent.name;
+  ExchangePtr reply_to = ex;
+  Propose(Change{clock_.UnixMicros(), change::HostRegistered{std::move(info)}}, std::move(ex),
+          [this, name, reply_to, running = std::move(agent.running)] {
+            engine_.TouchHost(name);
+            Reply(reply_to, JsonAt(200, {{"id", name},
+                                         {"heartbeat_ms", options_.heartbeat_interval.count()},
+                                         {"kill", TokensJson(engine_.UnwantedRuns(name, running))}},
+                                   "/v1/agents/register"));
+          });
 }
 
 void ServerCore::Heartbeat(const std::string& agent, const std::vector<RunToken>& running,
@@ -100,14 +95,17 @@ void ServerCore::Reports(const std::string& agent, const std::vector<RunReport>&
                          bool batch, ExchangePtr ex) {
   json results = json::array();
   std::string first_refusal;
+  Proposal proposal;
   for (const RunReport& report : reports) {
+    // Checked now for the answer; Apply checks again in log order (and drops what went stale).
     const std::string refusal = engine_.CheckToken(report.run, report.epoch, agent);
     if (!refusal.empty()) {
       if (first_refusal.empty()) first_refusal = refusal;
       results.push_back({{"run", report.run}, {"ok", false}, {"error", "stale_run"}, {"message", refusal}});
       continue;
     }
-    RunExit exit;
+    change::RunEnded ended;
+    RunExit& exit = ended.exit;
     exit.run = report.run;
     exit.exit_code = report.exit_code;
     exit.term_signal = report.term_signal;
@@ -115,14 +113,19 @@ void ServerCore::Reports(const std::string& agent, const std::vector<RunReport>&
     exit.error = report.error;
     exit.lost = report.lost;
     if (exit.lost && exit.error.empty()) exit.error = "agent " + agent + " lost the run";
-    engine_.OnRunExit(exit);
+    ended.epoch = report.epoch;
+    ended.host = agent;
+    proposal.changes.push_back(Change{clock_.UnixMicros(), std::move(ended)});
     results.push_back({{"run", report.run}, {"ok", true}});
   }
   if (agent.size() > 0) engine_.TouchHost(agent);
-  if (batch) return Reply(std::move(ex), JsonAt(200, {{"results", std::move(results)}}, "/v1/agents/{id}/status"));
-  HttpResponse r = first_refusal.empty() ? JsonAt(200, json::object(), "/v1/runs/{id}/status")
-                                         : ErrorResponse(409, "stale_run", first_refusal);
-  Reply(std::move(ex), std::move(r));
+  HttpResponse r = batch ? JsonAt(200, {{"results", std::move(results)}}, "/v1/agents/{id}/status")
+                   : first_refusal.empty() ? JsonAt(200, json::object(), "/v1/runs/{id}/status")
+                                           : ErrorResponse(409, "stale_run", first_refusal);
+  if (proposal.changes.empty()) return Reply(std::move(ex), std::move(r));
+  proposal.ex = ex;
+  proposal.answer = [this, ex, r = std::move(r)]() mutable { Reply(ex, std::move(r)); };
+  proposals_.push_back(std::move(proposal));
 }
 
 std::string ServerCore::LogPath(uint64_t job_id, std::string_view task, int instance,

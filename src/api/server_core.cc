@@ -5,6 +5,7 @@
 
 #include "api/job_json.h"
 #include "api/json_reply.h"
+#include "engine/event_json.h"
 #include "core/units.h"
 #include "spec/spec_parser.h"
 
@@ -22,113 +23,99 @@ ServerCore::ServerCore(Store& store, const Clock& clock, ServerCoreOptions optio
     : store_(store),
       clock_(clock),
       options_(std::move(options)),
-      recorder_(store, clock),
       hub_(replies_),
-      engine_(clock, hub_, recorder_, [&] {
+      engine_(clock, hub_, events_, [&] {
         EngineOptions o = options_.engine;
         o.placement = true;
         return o;
       }()) {
-  recorder_.set_engine(&engine_);
   hub_.set_engine(&engine_);
-  engine_.set_run_observer(&recorder_);
 }
 
-Result<Unit> ServerCore::Restore(const StoredState& state) {
-  config_ = state.config;
-  sched::SchedConfig settings;
-  for (const auto& [key, value] : config_) {
-    if (!sched::IsSchedKey(key)) continue;   // server.epoch and the like
-    if (std::string problem = sched::ApplySetting(settings, key, value); !problem.empty()) {
-      std::fprintf(stderr, "rota server: ignoring stored setting: %s\n", problem.c_str());
+void ServerCore::EventLog::Publish(const Event& event) {
+  if (event.seq <= skip_through) return;
+  EventRecord record;
+  record.seq = event.seq;
+  record.ts_us = event.ts_us;
+  AppendEventJson(event, record.json);
+  pending.push_back(std::move(record));
+}
+
+Result<Unit> ServerCore::Restore(const std::map<std::string, std::string>& settings) {
+  Result<uint64_t> last_seq = store_.LastEventSeq();
+  if (!last_seq.ok()) return last_seq.error();
+  events_.skip_through = *last_seq;
+  engine_.BeginReplay();
+  if (Result<Unit> imported = ImportLegacy(); !imported.ok()) return imported;
+  uint64_t after = imported_through_;
+  if (Result<std::optional<SnapshotRecord>> snapshot = store_.LatestSnapshot(); !snapshot.ok()) {
+    return snapshot.error();
+  }
+  for (;;) {
+    Result<std::vector<LogEntry>> page = store_.ReadFrom(after, 4096);
+    if (!page.ok()) return page.error();
+    if (page->empty()) break;
+    for (const LogEntry& entry : *page) {
+      Result<Change> change = DecodeChange(entry.bytes);
+      if (!change.ok()) {
+        return MakeError("store_corrupt", "change " + std::to_string(entry.lsn) +
+                                              " of the log cannot be read: " + change.error().message);
+      }
+      engine_.Apply(*change);
+      after = entry.lsn;
     }
   }
-  engine_.SetSchedConfig(std::move(settings));
-  engine_.BeginRestore();
-  for (const AgentRecord& a : state.agents) {
-    HostInfo info;
-    info.name = a.name;
-    try {
-      const json r = json::parse(a.resources_json);
-      info.total = {r.value("cores", 0.0), r.value("memory", int64_t{0}), r.value("gpus", 0)};
-      info.tags = r.value("tags", std::vector<std::string>{});
-      info.pools = r.value("pools", std::vector<std::string>{});
-    } catch (const std::exception&) {
-      // a host record we cannot read: it will register again with its resources
-    }
-    engine_.UpsertHost(std::move(info));
-  }
-  for (const JobRecord& record : state.jobs) {
-    if (record.id != engine_.job_count() + 1) {
-      return MakeError("store_corrupt", "job " + std::to_string(record.id) +
-                                            " follows job " + std::to_string(engine_.job_count()) +
-                                            ": job ids have a gap");
-    }
-    ParsedSpec parsed = ParseSpec(record.spec_text, "job " + std::to_string(record.id));
-    if (!parsed.ok()) {
-      return MakeError("store_corrupt", "stored job " + std::to_string(record.id) +
-                                            " no longer parses: " + parsed.errors[0].message);
-    }
-    SubmitOptions submit;
-    submit.log_dir = options_.log_dir;
-    engine_.Submit(std::move(parsed.job), submit);
-    recorder_.JobAccepted(record);
-  }
-  for (const auto& [key, posted_us] : state.signals) engine_.PostSignal(key);
-  // Every run's start and end, replayed in the order they happened (the Recorder's times are
-  // strictly increasing).
-  struct Transition {
-    int64_t at;
-    bool start;
-    const RunRecord* run;     // null: the retry of job `retried`
-    uint64_t retried = 0;
-  };
-  std::vector<Transition> transitions;
-  int64_t last_time = 0;
-  for (const RunRecord& run : state.runs) {
-    if (run.job_id == 0 || run.job_id > engine_.job_count()) continue;
-    transitions.push_back({run.started_us, true, &run});
-    if (run.ended_us != 0) transitions.push_back({run.ended_us, false, &run});
-    last_time = std::max({last_time, run.started_us, run.ended_us});
-  }
-  for (const auto& [job_id, at] : state.job_retries) {
-    if (job_id == 0 || job_id > engine_.job_count()) continue;
-    transitions.push_back({at, false, nullptr, job_id});
-    last_time = std::max(last_time, at);
-  }
-  std::stable_sort(transitions.begin(), transitions.end(), [](const Transition& a, const Transition& b) {
-    return a.at != b.at ? a.at < b.at : a.start > b.start;
-  });
-  recorder_.set_last_time(last_time);
-  for (const Transition& t : transitions) {
-    if (t.run == nullptr) {
-      engine_.Retry(static_cast<JobId>(t.retried - 1));
-      continue;
-    }
-    const RunRecord& run = *t.run;
-    Engine::StoredRun stored;
-    stored.run = run.id;
-    stored.task = run.task;
-    stored.index = run.instance;
-    stored.attempt = run.attempt;
-    stored.epoch = run.epoch;
-    stored.host = run.host;
-    if (!ParseRunOutcome(run.state, stored.outcome)) stored.outcome = RunOutcome::kRunning;
-    stored.exit_code = run.exit_code.value_or(0);
-    if (t.start) {
-      engine_.RestoreStart(static_cast<JobId>(run.job_id - 1), stored);
-      if (run.ended_us == 0) recorder_.RunLoaded(run);
-    } else {
-      engine_.RestoreEnd(stored);
-    }
-  }
-  for (const JobRecord& record : state.jobs) {
-    if (record.state == "cancelling") engine_.Cancel(static_cast<JobId>(record.id - 1), "job cancelled");
-  }
-  engine_.EndRestore(state.last_seq);
-  Result<std::vector<EventRecord>> committed = recorder_.Commit();   // only the record copies
-  if (!committed.ok()) return committed.error();
+  engine_.EndReplay(clock_.Now());
+  // Each start is a new fencing epoch: runs placed from now on carry it.
+  Propose(Change{clock_.UnixMicros(), change::EpochStarted{engine_.epoch() + 1, 0}});
+  if (!settings.empty()) Propose(Change{clock_.UnixMicros(), change::ConfigSet{settings}});
+  if (!CommitProposals()) return MakeError("store_io", last_commit_error_);
+  events_.skip_through = 0;
+  if (Result<Unit> written = store_.WriteEvents(events_.pending); !written.ok()) return written;
+  events_.pending.clear();
   return Unit{};
+}
+
+void ServerCore::Propose(Change change, ExchangePtr ex, std::function<void()> answer) {
+  Proposal p;
+  p.changes.push_back(std::move(change));
+  p.ex = std::move(ex);
+  p.answer = std::move(answer);
+  proposals_.push_back(std::move(p));
+}
+
+bool ServerCore::CommitProposals() {
+  if (proposals_.empty()) return true;
+  std::vector<Proposal> batch = std::move(proposals_);
+  proposals_.clear();
+  std::vector<std::string> entries;
+  for (const Proposal& p : batch) {
+    for (const Change& c : p.changes) entries.push_back(EncodeChange(c));
+  }
+  Result<uint64_t> appended = store_.Append(entries);
+  if (!appended.ok()) {
+    ++commits_failed_;
+    if (appended.error().message != last_commit_error_) {
+      last_commit_error_ = appended.error().message;
+      std::fprintf(stderr, "rota server: %s (nothing of it was applied; requests get 503)\n",
+                   last_commit_error_.c_str());
+    }
+    for (Proposal& p : batch) {
+      if (p.placements) engine_.PlacementsLost();
+      if (p.ex) {
+        Reply(std::move(p.ex), ErrorResponse(503, "store_unavailable",
+                                             "the store refused the change: " + last_commit_error_ +
+                                                 "; nothing was changed, try again"));
+      }
+    }
+    return false;
+  }
+  last_commit_error_.clear();
+  for (Proposal& p : batch) {
+    for (const Change& c : p.changes) engine_.Apply(c);
+    if (p.answer) p.answer();
+  }
+  return true;
 }
 
 std::optional<JobId> ServerCore::FindJobOrReply(const std::string& ref, ExchangePtr& ex) {
@@ -151,31 +138,17 @@ int64_t ServerCore::FindJob(const std::string& ref) const {
   return -1;
 }
 
-JobRecord ServerCore::RecordOf(JobId id) const {
-  const JobRecord* r = recorder_.job(uint64_t{id} + 1);
-  if (r != nullptr) return *r;
-  JobRecord fallback;
-  fallback.id = uint64_t{id} + 1;
-  return fallback;
-}
-
 void ServerCore::Submit(JobSpec spec, std::string text, ExchangePtr ex) {
-  const JobId id = static_cast<JobId>(engine_.job_count());
-  JobRecord record;
-  record.id = uint64_t{id} + 1;
-  record.name = spec.name;
-  record.queue = spec.queue;
-  record.priority = spec.priority;
-  record.spec_text = std::move(text);
-  record.spec_format = "yaml";
-  record.submitted_us = clock_.UnixMicros();
-  record.state = "pending";
-  recorder_.JobAccepted(std::move(record));
-  SubmitOptions submit;
-  submit.log_dir = options_.log_dir;
+  change::JobSubmitted what;
   const std::string name = spec.name;
-  engine_.Submit(std::move(spec), submit);
-  Reply(std::move(ex), JsonAt(201, {{"id", uint64_t{id} + 1}, {"name", name}}, "/v1/jobs"));
+  what.spec = std::make_shared<const JobSpec>(std::move(spec));
+  what.spec_text = std::move(text);
+  what.log_dir = options_.log_dir;
+  ExchangePtr reply_to = ex;
+  Propose(Change{clock_.UnixMicros(), std::move(what)}, std::move(ex), [this, reply_to, name] {
+    const uint64_t id = engine_.job_count();   // the job just applied is the newest
+    Reply(reply_to, JsonAt(201, {{"id", id}, {"name", name}}, "/v1/jobs"));
+  });
 }
 
 void ServerCore::ListJobs(const std::string& state, const std::string& queue, size_t limit,
@@ -185,7 +158,7 @@ void ServerCore::ListJobs(const std::string& state, const std::string& queue, si
     const JobState& job = engine_.job(id);
     if (!queue.empty() && job.spec.queue != queue) continue;
     if (!state.empty() && state != JobStateName(job)) continue;
-    jobs.push_back(JobSummaryJson(job, RecordOf(id)));
+    jobs.push_back(JobSummaryJson(job));
   }
   Reply(std::move(ex), JsonAt(200, {{"jobs", std::move(jobs)}}, "/v1/jobs"));
 }
@@ -194,18 +167,20 @@ void ServerCore::ShowJob(const std::string& ref, ExchangePtr ex) {
   const std::optional<JobId> found = FindJobOrReply(ref, ex);
   if (!found) return;
   const JobId id = *found;
-  Reply(std::move(ex), JsonAt(200, JobDetailJson(engine_, id, RecordOf(id)), "/v1/jobs/{id}"));
+  Reply(std::move(ex), JsonAt(200, JobDetailJson(engine_, id), "/v1/jobs/{id}"));
 }
 
 void ServerCore::CancelJob(const std::string& ref, ExchangePtr ex) {
   const std::optional<JobId> found = FindJobOrReply(ref, ex);
   if (!found) return;
   const JobId jid = *found;
-  if (!engine_.job(jid).finished) {
-    recorder_.CancelRequested(uint64_t{jid} + 1);
-    engine_.Cancel(jid, "job cancelled");
-  }
-  Reply(std::move(ex), JsonAt(200, JobSummaryJson(engine_.job(jid), RecordOf(jid)), "/v1/jobs/{id}/cancel"));
+  auto answer = [this, jid](ExchangePtr to) {
+    Reply(std::move(to), JsonAt(200, JobSummaryJson(engine_.job(jid)), "/v1/jobs/{id}/cancel"));
+  };
+  if (engine_.job(jid).finished) return answer(std::move(ex));
+  ExchangePtr reply_to = ex;
+  Propose(Change{clock_.UnixMicros(), change::CancelRequested{jid, "job cancelled"}}, std::move(ex),
+          [answer, reply_to] { answer(reply_to); });
 }
 
 void ServerCore::RetryJob(const std::string& ref, ExchangePtr ex) {
@@ -222,9 +197,10 @@ void ServerCore::RetryJob(const std::string& ref, ExchangePtr ex) {
     return Reply(std::move(ex), ErrorResponse(409, "nothing_to_retry",
                                               "job " + ref + " succeeded; there is nothing to retry"));
   }
-  recorder_.JobRetried(uint64_t{jid} + 1);
-  engine_.Retry(jid);
-  Reply(std::move(ex), JsonAt(200, JobSummaryJson(engine_.job(jid), RecordOf(jid)), "/v1/jobs/{id}/retry"));
+  ExchangePtr reply_to = ex;
+  Propose(Change{clock_.UnixMicros(), change::JobRetried{jid}}, std::move(ex), [this, jid, reply_to] {
+    Reply(reply_to, JsonAt(200, JobSummaryJson(engine_.job(jid)), "/v1/jobs/{id}/retry"));
+  });
 }
 
 bool ServerCore::Reached(const PendingWait& wait) const {
@@ -234,7 +210,7 @@ bool ServerCore::Reached(const PendingWait& wait) const {
 
 void ServerCore::AnswerWait(const PendingWait& wait, bool reached) {
   Reply(wait.exchange,
-        JsonAt(200, {{"reached", reached}, {"job", JobSummaryJson(engine_.job(wait.job), RecordOf(wait.job))}},
+        JsonAt(200, {{"reached", reached}, {"job", JobSummaryJson(engine_.job(wait.job))}},
                "/v1/jobs/{id}/wait"));
 }
 
@@ -255,9 +231,13 @@ void ServerCore::ExpireWait(uint64_t wait_id) {
 }
 
 void ServerCore::PostSignal(const std::string& key, ExchangePtr ex) {
-  const bool fresh = !engine_.SignalPosted(key);
-  engine_.PostSignal(key);
-  Reply(std::move(ex), JsonAt(200, {{"key", key}, {"new", fresh}}, "/v1/signals/{key}"));
+  if (engine_.SignalPosted(key)) {
+    return Reply(std::move(ex), JsonAt(200, {{"key", key}, {"new", false}}, "/v1/signals/{key}"));
+  }
+  ExchangePtr reply_to = ex;
+  Propose(Change{clock_.UnixMicros(), change::SignalPosted{key}}, std::move(ex), [this, key, reply_to] {
+    Reply(reply_to, JsonAt(200, {{"key", key}, {"new", true}}, "/v1/signals/{key}"));
+  });
 }
 
 void ServerCore::Hosts(ExchangePtr ex) {
@@ -272,14 +252,14 @@ void ServerCore::Hosts(ExchangePtr ex) {
                      {"pools", h.info.pools},
                      {"used", {{"cores", h.used.cores}, {"memory", h.used.memory}, {"gpus", h.used.gpus}}},
                      {"running", h.running},
-                     {"last_heartbeat_us", clock_.UnixMicros() -
-                          std::chrono::duration_cast<std::chrono::microseconds>(clock_.Now() - h.last_seen).count()}});
+                     {"last_heartbeat_us", h.seen ? clock_.UnixMicros() -
+                          std::chrono::duration_cast<std::chrono::microseconds>(clock_.Now() - h.last_seen).count() : 0}});
   }
   Reply(std::move(ex), JsonAt(200, {{"hosts", std::move(hosts)}}, "/v1/hosts"));
 }
 
 void ServerCore::GetConfig(ExchangePtr ex) {
-  Reply(std::move(ex), JsonAt(200, {{"config", config_}}, "/v1/config"));
+  Reply(std::move(ex), JsonAt(200, {{"config", engine_.config()}}, "/v1/config"));
 }
 
 // All or nothing: every key is checked before any is applied. The next cycle uses the new
@@ -290,13 +270,9 @@ void ServerCore::PutConfig(const std::map<std::string, std::string>& values, Exc
     Reply(std::move(ex), ErrorResponse(400, "bad_config", problem));
     return;
   }
-  engine_.SetSchedConfig(std::move(settings));
-  for (const auto& [key, value] : values) {
-    config_[key] = value;
-    recorder_.ConfigChanged(key, value);
-    engine_.AnnounceConfig(key, value);
-  }
-  GetConfig(std::move(ex));
+  ExchangePtr reply_to = ex;
+  Propose(Change{clock_.UnixMicros(), change::ConfigSet{values}}, std::move(ex),
+          [this, reply_to] { GetConfig(reply_to); });
 }
 
 void ServerCore::Metrics(const Histogram& http_latency, ExchangePtr ex) {
@@ -325,8 +301,16 @@ void ServerCore::Metrics(const Histogram& http_latency, ExchangePtr ex) {
   MetricLine("rota_agents_lost", "", static_cast<double>(engine_.hosts().size() - alive), out);
   MetricHeader("rota_runs_running", "gauge", "Runs placed on agents and not yet ended.", out);
   MetricLine("rota_runs_running", "", static_cast<double>(engine_.running()), out);
-  MetricHeader("rota_store_commit_failures_total", "counter", "Commits the store refused.", out);
+  MetricHeader("rota_store_commit_failures_total", "counter", "Appends to the log the store refused.", out);
   MetricLine("rota_store_commit_failures_total", "", static_cast<double>(commits_failed_), out);
+  MetricHeader("rota_store_event_write_failures_total", "counter",
+               "Writes of derived events the store refused (retried with the next batch).", out);
+  MetricLine("rota_store_event_write_failures_total", "", static_cast<double>(event_writes_failed_), out);
+  MetricHeader("rota_changes_dropped_total", "counter",
+               "Changes that no longer applied when their turn in the log came (stale reports, placements overtaken).", out);
+  for (const auto& [kind, count] : engine_.dropped()) {
+    MetricLine("rota_changes_dropped_total", "kind=\"" + kind + "\"", static_cast<double>(count), out);
+  }
   const Engine::CycleStats cycles = engine_.cycle_stats();
   MetricHeader("rota_sched_cycles_total", "counter", "Scheduling results applied.", out);
   MetricLine("rota_sched_cycles_total", "", static_cast<double>(cycles.cycles), out);
@@ -351,8 +335,18 @@ void ServerCore::Metrics(const Histogram& http_latency, ExchangePtr ex) {
 
 std::vector<EventRecord> ServerCore::AfterBatch() {
   const auto start = std::chrono::steady_clock::now();
-  engine_.RunCycle();
+  const bool had_changes = !proposals_.empty();
+  // Time-driven changes, then a scheduling slice; a sync cycle's result comes in a second round.
+  for (Change& due : engine_.DueChanges(clock_.UnixMicros(), clock_.Now())) Propose(std::move(due));
+  for (int round = 0; round < 2; ++round) {
+    if (std::optional<change::Placements> slice = engine_.ProposePlacements()) {
+      Propose(Change{clock_.UnixMicros(), std::move(*slice)});
+      proposals_.back().placements = true;
+    }
+    if (!CommitProposals()) break;
+  }
   for (double seconds : engine_.TakeSchedDurations()) sched_seconds_.Observe("", seconds);
+  engine_.FireEffects(clock_.UnixMicros());
   hub_.Deliver();
   for (auto it = waits_.begin(); it != waits_.end();) {
     if (it->second.exchange->closed()) {
@@ -364,23 +358,19 @@ std::vector<EventRecord> ServerCore::AfterBatch() {
       ++it;
     }
   }
-  const bool had_changes = recorder_.has_changes();
-  Result<std::vector<EventRecord>> committed = recorder_.Commit();
-  if (!committed.ok()) {
-    ++commits_failed_;
-    if (committed.error().message != last_commit_error_) {
-      last_commit_error_ = committed.error().message;
-      std::fprintf(stderr, "rota server: %s (retrying; no request is answered until it works)\n",
-                   last_commit_error_.c_str());
+  // The events before the replies: a client that reads events after its answer finds them.
+  if (!events_.pending.empty()) {
+    if (Result<Unit> written = store_.WriteEvents(events_.pending); !written.ok()) {
+      ++event_writes_failed_;   // kept, and tried again after the next batch
+      replies_.SendAll();
+      return {};
     }
-    return {};
   }
-  last_commit_error_.clear();
   replies_.SendAll();
   if (had_changes) {
     cycle_seconds_.Observe("", std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   }
-  return std::move(committed.value());
+  return std::exchange(events_.pending, {});
 }
 
 }  // namespace rota

@@ -1,10 +1,13 @@
-// ServerCore: everything `rota server` does on its loop thread. It owns the engine (in placement
-// mode), the Recorder that persists it, the AgentHub that hands runs to agents, and the replies
-// waiting for the batch's commit. The HTTP routes (io thread) parse and check requests, then post
-// calls to these methods through the EngineLoop; every method answers through the exchange it is
-// given, and AfterBatch() sends those answers once the batch is durable.
+// ServerCore: everything `rota server` does on its loop thread (DESIGN section 8). It owns the
+// engine (in placement mode) and the AgentHub that hands runs to agents. The HTTP routes (io
+// thread) parse and check requests, then post calls to these methods through the EngineLoop.
+// A method that changes state proposes a Change with what to answer once it is applied; after the
+// loop batch, AfterBatch() appends every proposal of the batch to the store's log in one durable
+// append (a group commit), applies them to the engine in that order, and only then answers. The
+// events the engine derived are written to the store after that, and returned for the live stream.
+// A read answers from the engine as it is, in the same batch.
 //
-// Loop thread only, except where noted.
+// Loop thread only.
 #pragma once
 
 #include <chrono>
@@ -21,7 +24,6 @@
 #include "api/agent_hub.h"
 #include "api/http_server.h"
 #include "api/metrics.h"
-#include "api/recorder.h"
 #include "api/replies.h"
 #include "engine/engine.h"
 #include "store/store.h"
@@ -61,9 +63,11 @@ class ServerCore {
   ServerCore(Store& store, const Clock& clock, ServerCoreOptions options);
   Engine& engine() { return engine_; }
 
-  // Rebuilds the state the store holds (call once, before serving). Error when a stored job
-  // cannot be read back.
-  Result<Unit> Restore(const StoredState& state);
+  // Rebuilds the state the store holds (call once, before serving): a store of schema version 2
+  // is imported into the log first; the latest snapshot and the log after it are replayed; then
+  // this start's fencing epoch and `settings` (--config) are appended. Error "store_io" when the
+  // store refuses, "store_corrupt" when an entry cannot be read back.
+  Result<Unit> Restore(const std::map<std::string, std::string>& settings = {});
 
   void Submit(JobSpec spec, std::string text, ExchangePtr ex);
   void ListJobs(const std::string& state, const std::string& queue, size_t limit, ExchangePtr ex);
@@ -89,12 +93,13 @@ class ServerCore {
               ExchangePtr ex);
   void Metrics(const Histogram& http_latency, ExchangePtr ex);
 
-  // After each loop batch: a scheduling cycle, work to agents, waits that were reached, then one
-  // commit. If it succeeded the replies go out and the committed events are returned (for the
-  // live stream); if not, everything is kept for the next batch.
+  // After each loop batch: what time made due and a scheduling slice are proposed too; then one
+  // append, the changes applied, work to agents, waits that were reached, the replies, and the
+  // derived events written (and returned, for the live stream). When the append fails, every
+  // request of the batch is answered 503 and nothing of it is applied.
   std::vector<EventRecord> AfterBatch();
 
-  // A reply that needs nothing committed first still waits for the batch, for simplicity.
+  // A reply that needs nothing applied first still waits for the batch, for simplicity.
   void Reply(ExchangePtr ex, HttpResponse response) { replies_.Add(std::move(ex), std::move(response)); }
 
  private:
@@ -107,26 +112,47 @@ class ServerCore {
   int64_t FindJob(const std::string& ref) const;
   // The job, or nullopt after answering 404 on `ex`.
   std::optional<JobId> FindJobOrReply(const std::string& ref, ExchangePtr& ex);
+  // A change to append and apply; `answer` (may be null) runs right after it is applied and
+  // replies on `ex`; if the append fails, `ex` (if any) is answered 503 instead.
+  struct Proposal {
+    std::vector<Change> changes;
+    ExchangePtr ex;
+    std::function<void()> answer;
+    bool placements = false;   // a scheduling slice (lost: cycle again)
+  };
+  void Propose(Change change, ExchangePtr ex = nullptr, std::function<void()> answer = nullptr);
+  // Appends, then applies, every proposal so far. False when the store refused them.
+  bool CommitProposals();
+  // The events the engine publishes, as the store keeps them; those at or below `skip_through`
+  // (already stored, derived again by a replay) are not kept.
+  class EventLog final : public EventSink {
+   public:
+    void Publish(const Event& event) override;
+    uint64_t skip_through = 0;
+    std::vector<EventRecord> pending;
+  };
+  Result<Unit> ImportLegacy();
   bool Reached(const PendingWait& wait) const;
   void AnswerWait(const PendingWait& wait, bool reached);
   std::string LogPath(uint64_t job_id, std::string_view task, int instance, int attempt) const;
-  JobRecord RecordOf(JobId id) const;
   void ResendMissing(const std::string& agent, const std::vector<RunToken>& running);
 
   Store& store_;
   const Clock& clock_;
   ServerCoreOptions options_;
   Replies replies_;
-  Recorder recorder_;
+  EventLog events_;
   AgentHub hub_;
   Engine engine_;
+  std::vector<Proposal> proposals_;
+  uint64_t imported_through_ = 0;   // log entries ImportLegacy applied already
   std::unordered_map<uint64_t, PendingWait> waits_;
   // Active runs an agent's heartbeats did not list, and how many heartbeats in a row missed them.
   std::unordered_map<RunId, int> missing_;
-  std::map<std::string, std::string> config_;
   Histogram cycle_seconds_;
   Histogram sched_seconds_;
   uint64_t commits_failed_ = 0;
+  uint64_t event_writes_failed_ = 0;
   std::string last_commit_error_;
 };
 

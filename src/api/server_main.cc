@@ -73,38 +73,20 @@ int RunServer(const ServerOptions& options) {
     return kExitUnavailable;
   }
   Store& store = **opened;
-  Result<StoredState> state = store.Load();
-  if (!state.ok()) {
-    Fail(state.error().message);
-    return kExitUnavailable;
-  }
-  // Each start is a new fencing epoch: runs placed from now on carry it.
-  uint64_t epoch = 1;
-  if (auto it = state->config.find("server.epoch"); it != state->config.end()) {
-    epoch = std::strtoull(it->second.c_str(), nullptr, 10) + 1;
-  }
-  ChangeSet bump;
-  bump.config["server.epoch"] = std::to_string(epoch);
-  state->config["server.epoch"] = std::to_string(epoch);
+  std::map<std::string, std::string> startup_settings;
   for (const auto& [key, value] : options.config) {
-    bump.config[key] = value;
-    state->config[key] = value;
-  }
-  if (Result<Unit> done = store.Commit(bump); !done.ok()) {
-    Fail(done.error().message);
-    return kExitUnavailable;
+    if (!key.starts_with("server.")) startup_settings[key] = value;
   }
 
   SystemClock clock;
   ServerCoreOptions core_options;
-  core_options.engine.epoch = epoch;
   core_options.engine.heartbeat_timeout = options.heartbeat_timeout;
   core_options.engine.host = "";   // instance events name the run's host; job events none
   core_options.log_dir = options.log_dir.empty() ? options.db + ".logs" : options.log_dir;
   core_options.heartbeat_interval =
       std::max(std::chrono::milliseconds(100), options.heartbeat_timeout / 4);
   ServerCore core(store, clock, core_options);
-  if (Result<Unit> restored = core.Restore(*state); !restored.ok()) {
+  if (Result<Unit> restored = core.Restore(startup_settings); !restored.ok()) {
     Fail(restored.error().message);
     return kExitUnavailable;
   }
@@ -141,9 +123,9 @@ int RunServer(const ServerOptions& options) {
     std::fprintf(stderr,
                  "rota server: listening on http://%s:%u, store %s (%zu jobs, %zu hosts), epoch %llu\n",
                  http.host.c_str(), unsigned(server.port()), options.db.c_str(),
-                 state->jobs.size(), state->agents.size(), static_cast<unsigned long long>(epoch));
+                 core.engine().job_count(), core.engine().hosts().size(),
+                 static_cast<unsigned long long>(core.engine().epoch()));
   }
-  state.value() = StoredState{};   // the engine holds what it needs now
 
   bool stop = false;
   auto publish = [&] {

@@ -11,7 +11,11 @@ namespace rota {
 using namespace engine_internal;
 
 Engine::Engine(const Clock& clock, Launcher& launcher, EventSink& events, EngineOptions options)
-    : clock_(clock), launcher_(launcher), events_(events), options_(std::move(options)) {}
+    : clock_(clock),
+      launcher_(launcher),
+      events_(events),
+      options_(std::move(options)),
+      epoch_(options_.epoch) {}
 
 uint32_t Engine::PoolIndex(const std::string& name, int max_workers) {
   auto [it, added] = pool_index_.emplace(name, pools_.size());
@@ -23,13 +27,6 @@ uint32_t Engine::PoolIndex(const std::string& name, int max_workers) {
     pools_[it->second].view.max_workers = max_workers;
   }
   return it->second;
-}
-
-JobId Engine::Submit(JobSpec spec, const SubmitOptions& options) {
-  const JobId id = jobs_.size();
-  jobs_.emplace_back();
-  Install(id, std::move(spec), options, /*announce=*/true);
-  return id;
 }
 
 // Builds job `id`'s state from its spec and releases what is ready. `announce`: publish
@@ -59,6 +56,7 @@ void Engine::Install(JobId id, JobSpec spec, const SubmitOptions& options, bool 
   if (options_.placement) job.queue = QueueIndex(job.spec.queue);
   job.teardown = options.teardown;
   job.log_dir = options.log_dir;
+  job.submitted_us = now_us_;
   ++unfinished_jobs_;
   for (const InstanceState& inst : job.instances)
     ++pools_[job.tasks[inst.task].pool].view.by_status[0];
@@ -85,23 +83,13 @@ void Engine::Install(JobId id, JobSpec spec, const SubmitOptions& options, bool 
   Dispatch();
 }
 
-void Engine::PostSignal(std::string_view key) {
-  Post(key);
-  Propagate();
-  Dispatch();
-}
-
 void Engine::Post(std::string_view key_view) {
   std::string key(key_view);
   if (posted_signals_.count(key)) return;
   posted_signals_[key] = true;
-  if (restoring_) {
-    SettleSignal(key);
-    return;
-  }
   Event e;
   e.seq = ++seq_;
-  e.ts_us = clock_.UnixMicros();
+  e.ts_us = now_us_;
   e.type = EventType::kSignalPosted;
   e.signal = key;
   e.host = options_.host;
@@ -121,6 +109,9 @@ void Engine::SettleSignal(const std::string& key) {
 }
 
 void Engine::SetStatus(JobState& job, InstanceState& inst, InstanceStatus status) {
+  if (inst.status == InstanceStatus::kBackoff) {   // leaving backoff: its deadline is moot
+    RemoveDeadline(kBackoffKey | Ref(job.id, static_cast<uint32_t>(&inst - job.instances.data())));
+  }
   auto& counts = pools_[job.tasks[inst.task].pool].view.by_status;
   --counts[static_cast<int>(inst.status)];
   ++counts[static_cast<int>(status)];
@@ -156,15 +147,15 @@ void Engine::MakeReady(JobId id, uint32_t i) {
 }
 
 void Engine::Dispatch() {
-  if (options_.placement) {  // placement waits for RunCycle(), once per loop batch
-    if (!dirty_pools_.empty()) cycle_needed_ = true;
-    return;
-  }
   // A pool is dirty when it gained ready work or freed a slot; pools stay few, so duplicates are
   // harmless and cheaper than a set. No-op runs end here, in a loop rather than by recursion, so a
-  // long chain of them cannot overflow the stack.
+  // long chain of them cannot overflow the stack. Placement waits for the scheduling cycle.
   for (;;) {
-    DispatchDirtyPools();
+    if (options_.placement) {
+      if (!dirty_pools_.empty()) cycle_needed_ = true;
+    } else {
+      DispatchDirtyPools();
+    }
     if (noop_runs_.empty()) return;
     std::vector<RunId> ended;
     ended.swap(noop_runs_);
@@ -216,7 +207,7 @@ void Engine::Start(JobId id, uint32_t i, uint32_t host) {
   if (host != kNoHost) {
     RunState& run = runs_.back();
     run.host = host;
-    run.epoch = options_.epoch;
+    run.epoch = epoch_;
     OccupyHost(inst.run);
   }
   ++pools_[task.pool].running;
@@ -227,10 +218,12 @@ void Engine::Start(JobId id, uint32_t i, uint32_t host) {
     return;
   }
   if (task.spec->timeout && !job.teardown) {
-    timers_.push(Timer{clock_.Now() + *task.spec->timeout, Timer::kTimeout, inst.run});
+    const int64_t at =
+        now_us_ + std::chrono::duration_cast<std::chrono::microseconds>(*task.spec->timeout).count();
+    runs_.back().timeout_at = at;
+    AddDeadline(inst.run, at);
   }
-  if (run_observer_ != nullptr) run_observer_->RunStarted(inst.run);
-  Launch(inst.run);
+  if (!replaying_) Launch(inst.run);
 }
 
 void Engine::Launch(RunId r) {
@@ -266,12 +259,6 @@ std::string Engine::DescribeExit(const RunExit& exit, const RunState& run,
   return "exit code " + std::to_string(exit.exit_code);
 }
 
-void Engine::OnRunExit(const RunExit& exit) {
-  HandleExit(exit);
-  Propagate();
-  Dispatch();
-}
-
 void Engine::HandleExit(const RunExit& exit) {
   if (exit.run == 0 || exit.run > runs_.size()) return;
   RunState& run = runs_[exit.run - 1];
@@ -284,21 +271,13 @@ void Engine::HandleExit(const RunExit& exit) {
   --running_;
   if (pools_[task.pool].ready.size() > 0) dirty_pools_.push_back(task.pool);
   ReleaseHost(run, *task.spec);
+  if (run.timeout_at != 0) RemoveDeadline(exit.run);
   inst.exit_code = exit.exit_code;
 
   const bool ok = exit.exit_code == 0 && exit.term_signal == 0 && !exit.launch_failed &&
                   !run.timed_out && !exit.lost;
   // A preempted run that finished on its own before the kill arrived counts as what it was.
   const bool preempted = run.preempted && !ok && !run.cancel_requested && !job.stopping;
-  if (run_observer_ != nullptr && !restoring_) {
-    const RunOutcome outcome = run.cancel_requested ? RunOutcome::kCancelled
-                               : preempted          ? RunOutcome::kPreempted
-                               : ok                 ? RunOutcome::kSucceeded
-                               : run.timed_out      ? RunOutcome::kTimedOut
-                               : exit.lost          ? RunOutcome::kLost
-                                                    : RunOutcome::kFailed;
-    run_observer_->RunEnded(exit.run, outcome, exit.exit_code);
-  }
   if (run.cancel_requested) {
     Emit(EventType::kTaskCancelled, job, &inst, inst.attempts, exit.exit_code, "job cancelled");
     inst.reason = "job cancelled";
@@ -321,7 +300,8 @@ void Engine::HandleExit(const RunExit& exit) {
       Duration delay = task.spec->retry_delay;
       for (int a = 1; a < inst.attempts && delay < kMaxRetryDelay; ++a) delay *= 2;
       if (delay > kMaxRetryDelay) delay = kMaxRetryDelay;
-      timers_.push(Timer{clock_.Now() + delay, Timer::kRetry, Ref(run.job, run.instance)});
+      AddDeadline(kBackoffKey | Ref(run.job, run.instance),
+                  now_us_ + std::chrono::duration_cast<std::chrono::microseconds>(delay).count());
     } else {
       Emit(EventType::kTaskFailed, job, &inst, inst.attempts, exit.exit_code, why);
       inst.reason = why;
@@ -331,18 +311,6 @@ void Engine::HandleExit(const RunExit& exit) {
       }
     }
   }
-}
-
-void Engine::CancelAll(std::string_view reason) {
-  for (JobId id = 0; id < jobs_.size(); ++id) CancelJob(id, reason);
-  // Everything left is cancelled too, so cancellations need no propagation to dependents: only the
-  // counters they keep.
-  Propagate();
-}
-
-void Engine::Cancel(JobId id, std::string_view reason) {
-  CancelJob(id, reason);
-  Propagate();
 }
 
 void Engine::CancelJob(JobId id, std::string_view reason) {
@@ -357,8 +325,7 @@ void Engine::CancelJob(JobId id, std::string_view reason) {
       RunState& run = runs_[inst.run - 1];
       if (run.cancel_requested) continue;
       run.cancel_requested = true;
-      launcher_.Signal(inst.run, SIGTERM);
-      timers_.push(Timer{clock_.Now() + options_.kill_grace, Timer::kKill, inst.run});
+      SignalRun(inst.run, SIGTERM);
       continue;
     }
     Emit(EventType::kTaskCancelled, job, &inst, inst.attempts, {}, reason);
@@ -371,48 +338,6 @@ void Engine::KillAll() {
   for (size_t r = 0; r < runs_.size(); ++r) {
     if (runs_[r].active) launcher_.Signal(r + 1, SIGKILL);
   }
-}
-
-void Engine::FireTimers() {
-  const TimePoint now = clock_.Now();
-  if (options_.placement && !restoring_) CheckHosts(now);
-  while (!timers_.empty() && timers_.top().at <= now) {
-    const Timer t = timers_.top();
-    timers_.pop();
-    switch (t.kind) {
-      case Timer::kTimeout: {
-        RunState& run = runs_[t.target - 1];
-        if (!run.active || run.cancel_requested) break;
-        run.timed_out = true;
-        launcher_.Signal(t.target, SIGTERM);
-        timers_.push(Timer{now + options_.kill_grace, Timer::kKill, t.target});
-        break;
-      }
-      case Timer::kKill:
-        if (runs_[t.target - 1].active) launcher_.Signal(t.target, SIGKILL);
-        break;
-      case Timer::kRetry: {
-        const JobId id = t.target >> 32;
-        const uint32_t i = static_cast<uint32_t>(t.target);
-        JobState& job = *jobs_[id];
-        if (job.instances[i].status != InstanceStatus::kBackoff) break;
-        if (job.stopping) {
-          Skip(id, i, job.cancelled ? "job cancelled" : "not retried: the job is stopping");
-        } else {
-          MakeReady(id, i);
-        }
-        break;
-      }
-    }
-  }
-  Propagate();
-  Dispatch();
-}
-
-std::optional<TimePoint> Engine::NextDeadline() const {
-  std::optional<TimePoint> next = HostDeadline();
-  if (!timers_.empty() && (!next || timers_.top().at < *next)) next = timers_.top().at;
-  return next;
 }
 
 std::vector<PoolView> Engine::Pools() const {

@@ -1,6 +1,16 @@
-// Engine: the one owner of live state (DESIGN section 7). It takes validated jobs, decides which
-// instances are ready, starts them through the Launcher within each pool's max_workers, turns exits
-// into retries, skips, successes and failures, and publishes every change as an Event.
+// Engine: the one owner of live state (DESIGN sections 7 and 8). A deterministic state machine:
+// Apply(const Change&) is its only mutator. It takes validated jobs, decides which instances are
+// ready, starts them through the Launcher within each pool's max_workers (or places them where a
+// scheduling result says, in server mode), turns exits into retries, skips, successes and
+// failures, and publishes every transition as an Event whose time is the change's and whose seq
+// is assigned in Apply order.
+//
+// Apply reads no clock. The proposer side (DueChanges, ProposePlacements, FireEffects and the
+// clock-stamped shorthands Submit, OnRunExit, ... that `rota run` and tests use) does: it decides
+// what to apply next, never how state changes.
+//
+// Effects (Launch, Signal) are the only output besides events; between BeginReplay and EndReplay
+// there are none, so a log can be replayed into a fresh engine without starting anything.
 //
 // Single-threaded: every method must be called from the same thread (the EngineLoop's, or a test's).
 // The clock, launcher and sink are injected and must outlive the engine. The launcher must not call
@@ -9,6 +19,8 @@
 
 #include <array>
 #include <deque>
+#include <map>
+#include <set>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -20,6 +32,7 @@
 #include <vector>
 
 #include "core/job.h"
+#include "engine/change.h"
 #include "engine/clock.h"
 #include "engine/event.h"
 #include "engine/hosts.h"
@@ -68,15 +81,32 @@ class Engine {
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
 
-  // Accepts a job and starts what is ready. REQUIRES: ValidateJob(spec) found no problem.
-  JobId Submit(JobSpec spec, const SubmitOptions& options);
+  // The only mutator: applies one change at its own time (change.ts_us). Never fails: a change
+  // that no longer applies (a report with a stale token, a placement for an instance cancelled
+  // meanwhile) is dropped and counted in dropped().
+  void Apply(const Change& change);
+  // Called with every change before it is applied (tests record the log with it).
+  void set_change_tap(std::function<void(const Change&)> tap) { change_tap_ = std::move(tap); }
+  // Changes dropped at apply, by kind (rota_changes_dropped_total{kind}).
+  const std::map<std::string, uint64_t>& dropped() const { return dropped_; }
+  // Proposer: what time has made due by `now_us` (timeouts, backoffs over) and hosts silent for
+  // heartbeat_timeout by the monotonic `now`. Changes nothing; each applies at `now_us`.
+  std::vector<Change> DueChanges(int64_t now_us, TimePoint now) const;
+  // Effects: SIGKILL to runs whose kill grace ran out by `now_us`.
+  void FireEffects(int64_t now_us);
+  // Between these two, Apply starts and signals nothing. EndReplay then sends the runs still
+  // active to their launcher again (an agent ignores a run it already has), signals again those
+  // that were being cancelled, timed out or preempted, and gives every host a full heartbeat
+  // timeout from `now` to come back.
+  void BeginReplay() { replaying_ = true; }
+  void EndReplay(TimePoint now);
 
-  // Posts a signal: every task waiting for `key` has that requirement met. Idempotent.
+  // --- Shorthands: each stamps one change with the clock and applies it (`rota run`, tests) -----
+  JobId Submit(JobSpec spec, const SubmitOptions& options);   // REQUIRES: ValidateJob passed
   void PostSignal(std::string_view key);
-
-  // A run ended (success, failure, kill, or launch failure). Unknown or repeated runs are ignored.
+  // A run ended. In server mode the token is the run's own (a shorthand for a report that is
+  // known to be current); unknown or repeated runs are dropped.
   void OnRunExit(const RunExit& exit);
-
   // Cancels every unfinished job: nothing new starts; running process groups get SIGTERM, then
   // SIGKILL after kill_grace. Jobs end as cancelled once their runs have exited.
   void CancelAll(std::string_view reason);
@@ -86,13 +116,24 @@ class Engine {
   // done; every other instance runs again from attempt 1 (OpenCue's "retry dead frames").
   // Returns false (and changes nothing) for an unfinished or successful job.
   bool Retry(JobId id);
+  // Applies what is due now (DueChanges) and fires due effects.
+  void FireTimers();
+  // The earliest of every deadline: timeouts, backoffs, kill escalations, host heartbeats.
+  std::optional<TimePoint> NextDeadline() const;
+  // The time a shorthand stamps its change with.
+  int64_t NowMicros() const { return clock_.UnixMicros(); }
 
   // --- Server mode (options.placement) ---------------------------------------------------------
-  // The scheduling cycle (engine_cycle.cc). Applies a result the runner has ready (reconciled:
-  // decisions for instances no longer ready, hosts gone or full now, and whole gangs with any such
-  // member are dropped), then, if anything changed since the last snapshot and the runner is idle,
-  // takes a snapshot and hands it to the runner: in sync mode the placements are applied before
-  // this returns; in async mode a later RunCycle applies them, after `cycle_wake` said they are ready.
+  // The scheduling cycle (engine_cycle.cc), proposer side. Returns the next slice of a result the
+  // runner has ready, if any; then, if anything changed since the last snapshot and the runner is
+  // idle, takes a snapshot and hands it to the runner: in sync mode its result is ready at once
+  // (the next call returns it); in async mode `cycle_wake` says when. Applying the slice reconciles
+  // it (decisions for instances no longer ready, hosts gone or full now, and whole gangs with any
+  // such member are dropped).
+  std::optional<change::Placements> ProposePlacements();
+  // A proposed slice that never got applied (the log refused it): cycle again.
+  void PlacementsLost() { cycle_needed_ = true; }
+  // Shorthand: proposes and applies until nothing is left to place now.
   void RunCycle();
   // Called on the runner's thread when an async result is ready: it must wake the loop (which then
   // calls RunCycle). Set before the first cycle.
@@ -115,12 +156,18 @@ class Engine {
   CycleStats cycle_stats() const;
   // How long the algorithm took in each cycle applied since the last call (for the histogram).
   std::vector<double> TakeSchedDurations() { return std::exchange(sched_durations_, {}); }
-  // A host registered (again): it is alive, with these resources. Returns its index.
+  // Shorthand: a host registered (again): it is alive, with these resources, and seen now.
+  // Returns its index.
   uint32_t UpsertHost(HostInfo info);
-  // A heartbeat. False when the host is unknown.
-  bool TouchHost(std::string_view name);
-  // The host is gone: its active runs end as lost (and are retried within their budget).
+  // A heartbeat: soft state of the proposer (not a change), for DueChanges. False when the host
+  // is unknown.
+  bool TouchHost(std::string_view name, TimePoint now);
+  bool TouchHost(std::string_view name) { return TouchHost(name, clock_.Now()); }
+  // Shorthand: the host is gone: its active runs end as lost (and are retried within their budget).
   void LoseHost(std::string_view name, std::string_view reason);
+  uint64_t epoch() const { return epoch_; }
+  const std::map<std::string, std::string>& config() const { return config_; }
+  uint64_t last_seq() const { return seq_; }
   const std::vector<HostState>& hosts() const { return hosts_; }
   bool HostAlive(std::string_view name) const {
     const int h = HostIndex(name);
@@ -141,33 +188,8 @@ class Engine {
   // Why an unfinished instance is not running, exactly (docs/api.md "why"); "" when it runs.
   std::string WhyPending(JobId id, uint32_t instance) const;
 
-  // --- Restart (server mode): rebuild state from the store without events or launches ----------
-  // Between BeginRestore and EndRestore, Submit, PostSignal, RestoreStart/End and Cancel emit
-  // nothing and start nothing. Restore every job in id order, then signals, then every run's start
-  // and end in the order they happened (a run that started before another's end must be running
-  // when that end is replayed: an on_failure stop skips only what had not started).
-  struct StoredRun {
-    RunId run = 0;
-    std::string_view task;
-    int index = 0;          // instance number within the task
-    int attempt = 1;
-    uint64_t epoch = 0;
-    std::string_view host;
-    RunOutcome outcome = RunOutcome::kRunning;
-    int exit_code = 0;
-  };
-  void set_run_observer(RunObserver* observer) { run_observer_ = observer; }
-  void BeginRestore();
-  void RestoreStart(JobId id, const StoredRun& run);
-  void RestoreEnd(const StoredRun& run);
-  void EndRestore(uint64_t last_seq);
-
   // Sends SIGKILL to every running run at once (a second Ctrl-C).
   void KillAll();
-
-  // Handles every timer (timeouts, kill escalation, retry backoff) due at clock.Now().
-  void FireTimers();
-  std::optional<TimePoint> NextDeadline() const;
 
   bool AllFinished() const { return unfinished_jobs_ == 0; }
   const JobState& job(JobId id) const { return *jobs_[id]; }
@@ -189,18 +211,35 @@ class Engine {
     bool timed_out = false;
     bool cancel_requested = false;
     bool preempted = false;    // the scheduler preempted it: requeue without spending a retry
+    int64_t timeout_at = 0;    // when its timeout is due (0: none)
     uint32_t host = kNoHost;   // server mode: index into hosts_
     uint32_t active_pos = 0;   // server mode: index into active_runs_ while active
     uint64_t epoch = 0;
   };
   static constexpr uint32_t kNoHost = ~0u;
-  struct Timer {
-    enum Kind { kRetry, kTimeout, kKill };
-    TimePoint at;
-    Kind kind;
-    uint64_t target;   // RunId for kTimeout/kKill, InstanceRef for kRetry
-    bool operator>(const Timer& o) const { return at > o.at; }
-  };
+  // Deadlines are state (a timeout or a backoff is due at a time decided in Apply); kill
+  // escalation is an effect. Deadline keys: a RunId for a timeout, kBackoffKey | InstanceRef for a
+  // backoff.
+  static constexpr uint64_t kBackoffKey = uint64_t{1} << 63;
+  void AddDeadline(uint64_t key, int64_t at);
+  void RemoveDeadline(uint64_t key);
+  void Drop(const Change& change) { ++dropped_[ChangeKindName(change)]; }
+  // The variant's alternatives, one each (engine_apply.cc).
+  void ApplyWhat(const Change& c, const change::JobSubmitted& what);
+  void ApplyWhat(const Change& c, const change::CancelRequested& what);
+  void ApplyWhat(const Change& c, const change::JobRetried& what);
+  void ApplyWhat(const Change& c, const change::SignalPosted& what);
+  void ApplyWhat(const Change& c, const change::ConfigSet& what);
+  void ApplyWhat(const Change& c, const change::EpochStarted& what);
+  void ApplyWhat(const Change& c, const change::HostRegistered& what);
+  void ApplyWhat(const Change& c, const change::HostLost& what);
+  void ApplyWhat(const Change& c, const change::Placements& what);
+  void ApplyWhat(const Change& c, const change::RunEnded& what);
+  void ApplyWhat(const Change& c, const change::TimeoutDue& what);
+  void ApplyWhat(const Change& c, const change::BackoffOver& what);
+  bool RetryJob(JobId id);
+  void SignalRun(RunId run, int signo);   // an effect: SIGTERM also arms the SIGKILL escalation
+  Change Stamped(decltype(Change::what) what) const { return Change{clock_.UnixMicros(), std::move(what)}; }
   struct Pending {   // an instance whose final state still has to be propagated
     JobId job;
     uint32_t instance;
@@ -221,12 +260,14 @@ class Engine {
   void Start(JobId id, uint32_t inst, uint32_t host = kNoHost);
   void Launch(RunId run);
   void Install(JobId id, JobSpec spec, const SubmitOptions& options, bool announce);
+  void Lose(uint32_t host, std::string_view reason);
   void OccupyHost(RunId run);      // charges the run's need to its host and its queue
   void ReleaseHost(RunState& run, const TaskSpec& task);
   // engine_cycle.cc
   sched::Snapshot BaseSnapshot() const;   // everything but pending and running
   sched::Snapshot CycleSnapshot();
-  void ApplyPlacements(size_t count);
+  change::Placements NextSlice(size_t count);
+  void ApplyPlacements(const std::vector<change::Placements::Place>& places);
   void ApplyPreemptions(const std::vector<uint64_t>& runs);
   bool IsGangKey(uint64_t key) const;
   void Preempt(RunId run);
@@ -236,7 +277,6 @@ class Engine {
   uint32_t FarmPoolIndex(const std::string& name);
   sched::Amount& Held(const JobState& job, const TaskState& task);
   void TrackRun(RunId run, bool active);
-  void CheckHosts(TimePoint now);
   std::optional<TimePoint> HostDeadline() const;
   int HostIndex(std::string_view name) const;
   void Finish(JobId id, uint32_t inst, InstanceStatus status);
@@ -263,7 +303,11 @@ class Engine {
   std::vector<PoolState> pools_;
   std::unordered_map<std::string, uint32_t> pool_index_;
   std::vector<RunState> runs_;   // runs_[run - 1]
-  std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timers_;
+  std::set<std::pair<int64_t, uint64_t>> deadlines_;    // (at, key)
+  std::unordered_map<uint64_t, int64_t> deadline_at_;  // key -> at
+  std::priority_queue<std::pair<int64_t, RunId>, std::vector<std::pair<int64_t, RunId>>,
+                      std::greater<>>
+      kills_;   // effect: SIGKILL due at, for runs sent SIGTERM
   std::unordered_map<std::string, std::vector<std::pair<JobId, uint32_t>>> signal_waiters_;
   std::unordered_map<std::string, bool> posted_signals_;
   std::unordered_map<std::string, int> signal_posters_;  // unfinished tasks that post the key
@@ -271,7 +315,6 @@ class Engine {
   std::vector<uint32_t> dirty_pools_;
   std::vector<RunId> noop_runs_;     // runs of empty commands, ended by Dispatch()
   std::vector<HostState> hosts_;
-  RunObserver* run_observer_ = nullptr;
   // Server mode: queues and farm pools by first sight (snapshots index them the same way), what
   // each queue holds in each pool (key queue << 32 | pool), each queue's decayed past usage, and
   // the active runs (for preemption).
@@ -294,8 +337,14 @@ class Engine {
   std::vector<double> sched_durations_;
   CycleStats cycle_stats_;
   bool cycle_needed_ = false;
-  bool restoring_ = false;
+  bool replaying_ = false;   // no effects
+  bool quiet_ = false;       // no events (a retried job replays what had succeeded)
+  int64_t now_us_ = 0;       // the time of the change being applied
+  uint64_t epoch_ = 0;       // server mode: the fencing epoch of new runs
   uint64_t seq_ = 0;
+  std::map<std::string, std::string> config_;   // settings applied by ConfigSet
+  std::map<std::string, uint64_t> dropped_;
+  std::function<void(const Change&)> change_tap_;
   size_t running_ = 0;
   size_t unfinished_jobs_ = 0;
   // Last, so that it is destroyed first: its thread may still be reading nothing of ours, but

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <csignal>
 #include <map>
+#include <unordered_set>
 
 #include "engine/engine.h"
 #include "engine/engine_internal.h"
@@ -69,10 +70,9 @@ void Engine::SetSchedConfig(sched::SchedConfig config) {
 }
 
 void Engine::AnnounceConfig(std::string_view key, std::string_view value) {
-  if (restoring_) return;
   Event e;
   e.seq = ++seq_;
-  e.ts_us = clock_.UnixMicros();
+  e.ts_us = now_us_;
   e.type = EventType::kConfigChanged;
   e.key = key;
   e.value = value;
@@ -88,6 +88,8 @@ Engine::CycleStats Engine::cycle_stats() const {
   return stats;
 }
 
+// Proposer side (it reads the clock): the history only steers the next decisions, which the log
+// records as they were made.
 // Each queue's usage history is the average of what it held, over a half-life: every update moves
 // it toward what the queue holds now by 1 - 2^(-elapsed / half_life). Half-life 0: no history.
 void Engine::UpdateHistory() {
@@ -164,6 +166,7 @@ sched::Snapshot Engine::CycleSnapshot() {
   UpdateHistory();
   sched::Snapshot snap = BaseSnapshot();
   std::map<std::vector<std::string>, uint32_t> tag_index;
+  std::unordered_set<uint64_t> offered;
   for (PoolState& pool : pools_) {
     while (!pool.ready.empty()) {   // entries no longer ready are dropped from the front
       const uint64_t ref = pool.ready.front();
@@ -180,7 +183,9 @@ sched::Snapshot Engine::CycleSnapshot() {
       const uint32_t i = static_cast<uint32_t>(ref);
       const JobState& job = *jobs_[id];
       const InstanceState& inst = job.instances[i];
-      if (inst.status != InstanceStatus::kReady) continue;
+      // A line may hold an instance twice (ready, placed, back in backoff, ready again before the
+      // stale entry reached the front): offer it once.
+      if (inst.status != InstanceStatus::kReady || !offered.insert(ref).second) continue;
       const uint64_t key = Ref(id, inst.task);
       sched::PendingGroup* group = nullptr;
       for (size_t g = first_group; g < snap.pending.size(); ++g) {
@@ -239,8 +244,8 @@ sched::Snapshot Engine::CycleSnapshot() {
   return snap;
 }
 
-void Engine::RunCycle() {
-  if (!options_.placement || restoring_) return;
+std::optional<change::Placements> Engine::ProposePlacements() {
+  if (!options_.placement) return std::nullopt;
   if (!runner_) {
     auto algorithm = options_.algorithm;
     if (!algorithm) {
@@ -255,64 +260,89 @@ void Engine::RunCycle() {
         },
         sched_config_.async ? SchedMode::kAsync : SchedMode::kSync);
   }
-  for (int round = 0; round < 2; ++round) {
-    if (!result_) {
-      if (std::optional<sched::Decisions> taken = runner_->TakeResult()) {
-        sched_durations_.push_back(
-            std::chrono::duration<double>(runner_->stats().last_run_duration).count());
-        ++cycle_stats_.cycles;
-        result_ = std::move(*taken);
-        result_next_ = 0;
-        ApplyPreemptions(result_->preempted);
-      }
+  std::optional<change::Placements> slice;
+  if (!result_) {
+    if (std::optional<sched::Decisions> taken = runner_->TakeResult()) {
+      sched_durations_.push_back(
+          std::chrono::duration<double>(runner_->stats().last_run_duration).count());
+      ++cycle_stats_.cycles;
+      result_ = std::move(*taken);
+      result_next_ = 0;
     }
-    if (result_) {
-      // Async: a big result is applied a slice per loop batch, so that cancellations, exits and
-      // heartbeats queued meanwhile are handled between slices (and reconciled against).
-      const bool sliced = runner_->mode() == SchedMode::kAsync;
-      ApplyPlacements(sliced ? kApplySlice : result_->placements.size());
-      if (result_next_ < result_->placements.size()) {
-        if (cycle_wake_) cycle_wake_();   // the next batch applies the next slice
-        return;
-      }
-      result_.reset();
+  }
+  if (result_) {
+    // Async: a big result is applied a slice per loop batch, so that cancellations, exits and
+    // heartbeats queued meanwhile are handled between slices (and reconciled against).
+    const bool sliced = runner_->mode() == SchedMode::kAsync;
+    slice = NextSlice(sliced ? kApplySlice : result_->placements.size());
+    if (result_next_ < result_->placements.size()) {
+      if (cycle_wake_) cycle_wake_();   // the next batch takes the next slice
+      return slice;
     }
-    if (!cycle_needed_ || runner_->state() != RunnerState::kIdle) return;
+    result_.reset();
+  }
+  if (cycle_needed_ && runner_->state() == RunnerState::kIdle) {
     cycle_needed_ = false;
     sched::Snapshot snap = CycleSnapshot();
-    if (snap.pending.empty()) return;
-    runner_->Request(std::move(snap));
-    if (runner_->mode() == SchedMode::kAsync) return;
-    // Sync: the result is ready now; the second round applies it.
+    if (!snap.pending.empty()) runner_->Request(std::move(snap));
+  }
+  return slice;
+}
+
+void Engine::RunCycle() {
+  // Sync: when the first round requested a snapshot, its result is ready for the second.
+  for (int round = 0; round < 2; ++round) {
+    if (std::optional<change::Placements> slice = ProposePlacements()) {
+      Apply(Stamped(std::move(*slice)));
+    } else if (round > 0 || !runner_ || runner_->state() != RunnerState::kResultReady) {
+      return;
+    }
   }
 }
 
-// Reconciliation of the next `count` placements of result_ (more if that would split a gang): a
-// placement stands only if its instance is still ready, its job pool still has room, and its host
-// is alive with room now; a gang stands only if all of its placements do.
-void Engine::ApplyPlacements(size_t count) {
+// The next `count` placements of result_ (more if that would split a gang), with the result's
+// preemptions on its first slice.
+change::Placements Engine::NextSlice(size_t count) {
   const std::vector<sched::Placement>& all = result_->placements;
+  change::Placements slice;
+  if (result_next_ == 0) slice.preempted = result_->preempted;
   const size_t begin = result_next_;
   size_t end = begin + std::min(count, all.size() - begin);
   while (end < all.size() && all[end].key == all[end - 1].key && IsGangKey(all[end].key)) ++end;
   result_next_ = end;
+  slice.placements.reserve(end - begin);
+  for (size_t k = begin; k < end; ++k) {
+    const sched::Placement& p = all[k];
+    slice.placements.push_back({static_cast<JobId>(p.key >> 32), static_cast<uint32_t>(p.key),
+                                p.instance, p.host});
+  }
+  return slice;
+}
 
-  std::vector<char> keep(end - begin, 1);
+void Engine::ApplyWhat(const Change& c, const change::Placements& what) {
+  (void)c;
+  ApplyPreemptions(what.preempted);
+  ApplyPlacements(what.placements);
+}
+
+// Reconciliation: a placement stands only if its instance is still ready, its job pool still has
+// room, and its host is alive with room now; a gang stands only if all of its placements do.
+void Engine::ApplyPlacements(const std::vector<change::Placements::Place>& all) {
+  std::vector<char> keep(all.size(), 1);
   std::unordered_map<uint64_t, bool> gang_ok;          // by group key
   std::unordered_map<uint32_t, sched::Amount> free;    // hosts, as this slice would leave them
   std::unordered_map<uint32_t, int> room;              // job pools, likewise
-  for (size_t k = begin; k < end; ++k) {
-    const sched::Placement& place = all[k];
-    const JobId id = static_cast<JobId>(place.key >> 32);
-    const uint32_t task_index = static_cast<uint32_t>(place.key);
-    bool ok = id < jobs_.size() && place.instance < jobs_[id]->instances.size() &&
+  for (size_t k = 0; k < all.size(); ++k) {
+    const change::Placements::Place& place = all[k];
+    const uint64_t key = Ref(place.job, place.task);
+    bool ok = place.job < jobs_.size() && place.instance < jobs_[place.job]->instances.size() &&
               place.host < hosts_.size() && hosts_[place.host].alive;
     const TaskState* task = nullptr;
     if (ok) {
-      const JobState& job = *jobs_[id];
+      const JobState& job = *jobs_[place.job];
       const InstanceState& inst = job.instances[place.instance];
-      ok = inst.status == InstanceStatus::kReady && inst.task == task_index;
-      task = &job.tasks[task_index];
+      ok = inst.status == InstanceStatus::kReady && inst.task == place.task;
+      task = &job.tasks[place.task];
     }
     if (ok) {
       const sched::Amount need = NeedOf(*task->spec);
@@ -327,23 +357,24 @@ void Engine::ApplyPlacements(size_t count) {
         --r->second;
       }
     }
-    keep[k - begin] = ok ? 1 : 0;
-    if (IsGangKey(place.key)) {
-      auto g = gang_ok.try_emplace(place.key, true).first;
+    keep[k] = ok ? 1 : 0;
+    if (IsGangKey(key)) {
+      auto g = gang_ok.try_emplace(key, true).first;
       g->second = g->second && ok;
     }
   }
-  for (size_t k = begin; k < end; ++k) {
-    const sched::Placement& place = all[k];
-    auto g = gang_ok.find(place.key);
-    if (keep[k - begin] == 0 || (g != gang_ok.end() && !g->second)) {
+  for (size_t k = 0; k < all.size(); ++k) {
+    const change::Placements::Place& place = all[k];
+    auto g = gang_ok.find(Ref(place.job, place.task));
+    // The status again: a result may name one instance twice (it was in its pool's line twice).
+    if (keep[k] == 0 || (g != gang_ok.end() && !g->second) ||
+        jobs_[place.job]->instances[place.instance].status != InstanceStatus::kReady) {
       ++cycle_stats_.decisions_dropped;
       continue;
     }
     ++cycle_stats_.decisions_applied;
-    Start(static_cast<JobId>(place.key >> 32), place.instance, place.host);
+    Start(place.job, place.instance, place.host);
   }
-  Propagate();
 }
 
 bool Engine::IsGangKey(uint64_t key) const {
@@ -370,8 +401,7 @@ void Engine::ApplyPreemptions(const std::vector<uint64_t>& runs) {
 void Engine::Preempt(RunId r) {
   runs_[r - 1].preempted = true;
   ++cycle_stats_.preemptions;
-  launcher_.Signal(r, SIGTERM);
-  timers_.push(Timer{clock_.Now() + options_.kill_grace, Timer::kKill, r});
+  SignalRun(r, SIGTERM);
 }
 
 // A preempted instance goes back to the front of its pool's line: it had started already.

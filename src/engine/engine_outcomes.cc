@@ -148,6 +148,7 @@ void Engine::MaybeFinishJob(JobId id) {
   JobState& job = *jobs_[id];
   if (job.finished || job.unfinished != 0) return;
   job.finished = true;
+  job.finished_us = now_us_;
   --unfinished_jobs_;
   if (job.cancelled) {
     EmitJob(EventType::kJobCancelled, job, "cancelled");
@@ -162,10 +163,10 @@ void Engine::MaybeFinishJob(JobId id) {
 
 void Engine::Emit(EventType type, const JobState& job, const InstanceState* inst, int attempt,
                   std::optional<int> exit_code, std::string_view reason) {
-  if (restoring_) return;  // these events were published before the restart
+  if (quiet_) return;
   Event e;
   e.seq = ++seq_;
-  e.ts_us = clock_.UnixMicros();
+  e.ts_us = now_us_;
   e.type = job.teardown ? ForTeardown(type) : type;
   e.job = job.spec.name;
   if (options_.placement) {

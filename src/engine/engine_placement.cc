@@ -35,34 +35,38 @@ int Engine::HostIndex(std::string_view name) const {
   return -1;
 }
 
-uint32_t Engine::UpsertHost(HostInfo info) {
-  int h = HostIndex(info.name);
+void Engine::ApplyWhat(const Change& c, const change::HostRegistered& what) {
+  (void)c;
+  int h = HostIndex(what.info.name);
   if (h < 0) {
     h = static_cast<int>(hosts_.size());
     hosts_.emplace_back();
   }
   HostState& host = hosts_[h];
-  host.info = std::move(info);
+  host.info = what.info;
   host.alive = true;
-  host.last_seen = clock_.Now();
   cycle_needed_ = true;   // new capacity
-  return h;
 }
 
-bool Engine::TouchHost(std::string_view name) {
+bool Engine::TouchHost(std::string_view name, TimePoint now) {
   const int h = HostIndex(name);
   if (h < 0) return false;
-  hosts_[h].last_seen = clock_.Now();
+  hosts_[h].last_seen = now;
+  hosts_[h].seen = true;
   return true;
 }
 
-void Engine::LoseHost(std::string_view name, std::string_view reason) {
-  const int h = HostIndex(name);
-  if (h < 0) return;
+void Engine::ApplyWhat(const Change& c, const change::HostLost& what) {
+  const int h = HostIndex(what.name);
+  if (h < 0 || !hosts_[h].alive) return Drop(c);
+  Lose(static_cast<uint32_t>(h), what.reason);
+}
+
+void Engine::Lose(uint32_t h, std::string_view reason) {
   hosts_[h].alive = false;
   for (RunId r = 1; r <= runs_.size(); ++r) {
     const RunState& run = runs_[r - 1];
-    if (!run.active || run.host != static_cast<uint32_t>(h)) continue;
+    if (!run.active || run.host != h) continue;
     RunExit exit;
     exit.run = r;
     exit.lost = true;
@@ -70,22 +74,12 @@ void Engine::LoseHost(std::string_view name, std::string_view reason) {
     exit.error = std::string(reason);
     HandleExit(exit);
   }
-  Propagate();
-  Dispatch();
-}
-
-void Engine::CheckHosts(TimePoint now) {
-  for (const HostState& host : hosts_) {
-    if (!host.alive || now - host.last_seen < options_.heartbeat_timeout) continue;
-    LoseHost(host.info.name, "host " + host.info.name + " missed its heartbeats for " +
-                                 FormatDuration(options_.heartbeat_timeout));
-  }
 }
 
 std::optional<TimePoint> Engine::HostDeadline() const {
   std::optional<TimePoint> next;
   for (const HostState& host : hosts_) {
-    if (!host.alive) continue;
+    if (!host.alive || !host.seen) continue;
     const TimePoint at = host.last_seen + options_.heartbeat_timeout;
     if (!next || at < *next) next = at;
   }

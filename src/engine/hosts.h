@@ -22,7 +22,10 @@ struct HostState {
   HostInfo info;
   sched::Amount used;      // what its active runs hold
   bool alive = true;
-  TimePoint last_seen{};   // the last register or heartbeat
+  // Soft state of the proposer, not of the log: the last register or heartbeat this process saw
+  // (`seen` false until the first), from which DueChanges proposes HostLost.
+  TimePoint last_seen{};
+  bool seen = false;
   uint32_t running = 0;
 };
 
@@ -30,15 +33,6 @@ struct HostState {
 enum class RunOutcome { kRunning, kSucceeded, kFailed, kTimedOut, kLost, kCancelled, kPreempted };
 const char* RunOutcomeName(RunOutcome outcome);   // "running" "succeeded" "failed" ...
 bool ParseRunOutcome(std::string_view name, RunOutcome& outcome);
-
-// Server mode: told of every run's start and end, in the same loop batch as the events that say
-// so, so that the server records each run with its fencing token. Called on the loop thread.
-class RunObserver {
- public:
-  virtual ~RunObserver() = default;
-  virtual void RunStarted(uint64_t run) = 0;
-  virtual void RunEnded(uint64_t run, RunOutcome outcome, int exit_code) = 0;
-};
 
 // A run as the server sees it (for records, reports and `rota hosts`).
 struct RunView {

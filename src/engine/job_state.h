@@ -89,6 +89,9 @@ struct JobState {
   bool teardown = false;        // a `rota stop` job: stop.* events, empty commands succeed at once
   bool finished = false;
   std::string log_dir;
+  std::string spec_text;        // as submitted (server mode), for snapshots
+  int64_t submitted_us = 0;     // the times of the changes that submitted and finished it
+  int64_t finished_us = 0;      // 0 while unfinished
   int failed = 0, skipped = 0, cancelled_count = 0, succeeded = 0;
   int unneeded = 0;             // skips that do not fail the job (an `on: failure` not triggered)
 

@@ -1,13 +1,14 @@
 // MemoryStore: a Store that keeps everything in process memory, for unit tests and `rota run`
 // (which has nothing to resume). Same semantics as SQLiteStore, checked by the same contract test
-// suite; "durable" here means "until the object is destroyed".
+// suite; "durable" here means "until the object is destroyed". `fail_appends` makes every Append
+// fail (store_io), for tests of what the server does when its store refuses.
 //
 // Thread-safe: every method takes one mutex, so EventsSince may be called from API threads while
-// the engine loop commits.
+// the engine loop appends.
 #pragma once
 
-#include <cstdint>
-#include <map>
+#include <atomic>
+#include <deque>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -22,23 +23,26 @@ class MemoryStore final : public Store {
   MemoryStore(const MemoryStore&) = delete;
   MemoryStore& operator=(const MemoryStore&) = delete;
 
-  Result<Unit> Commit(const ChangeSet& changes) override;
-  Result<StoredState> Load() override;
+  Result<uint64_t> Append(const std::vector<std::string>& entries) override;
+  Result<std::vector<LogEntry>> ReadFrom(uint64_t after, size_t limit) override;
+  Result<Unit> WriteSnapshot(uint64_t lsn, std::string_view bytes) override;
+  Result<std::optional<SnapshotRecord>> LatestSnapshot() override;
+  Result<Unit> WriteEvents(const std::vector<EventRecord>& events) override;
   Result<std::vector<EventRecord>> EventsSince(uint64_t after, size_t limit) override;
+  Result<uint64_t> LastEventSeq() override;
+  Result<StoredState> LoadLegacy() override { return StoredState{}; }
+  Result<uint64_t> ImportLegacy(const std::vector<std::string>& entries) override {
+    return Append(entries);
+  }
+
+  std::atomic<bool> fail_appends{false};
 
  private:
-  // REQUIRES: mu_ held. The same refusals SQLiteStore makes, checked before anything is applied
-  // so that a refused ChangeSet leaves no trace.
-  Result<Unit> CheckApplicable(const ChangeSet& changes) const;
-
   std::mutex mu_;
-  std::map<uint64_t, JobRecord> jobs_;         // GUARDED_BY(mu_), by id
-  std::map<uint64_t, RunRecord> runs_;         // GUARDED_BY(mu_), by id
-  std::vector<EventRecord> events_;            // GUARDED_BY(mu_), in seq order
-  std::map<std::string, int64_t> signals_;     // GUARDED_BY(mu_)
-  std::map<std::string, std::string> config_;  // GUARDED_BY(mu_)
-  std::map<std::string, AgentRecord> agents_;  // GUARDED_BY(mu_), by id
-  std::vector<std::pair<uint64_t, int64_t>> job_retries_;  // GUARDED_BY(mu_)
+  std::deque<LogEntry> log_;                 // GUARDED_BY(mu_), in lsn order
+  uint64_t last_lsn_ = 0;                    // GUARDED_BY(mu_)
+  std::deque<SnapshotRecord> snapshots_;     // GUARDED_BY(mu_), oldest first
+  std::vector<EventRecord> events_;          // GUARDED_BY(mu_), in seq order
 };
 
 }  // namespace rota

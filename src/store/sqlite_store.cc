@@ -38,7 +38,6 @@ class ResetOnExit {
   sqlite3_stmt* statement_;
 };
 
-int BindOne(sqlite3_stmt* s, int index, int value) { return sqlite3_bind_int(s, index, value); }
 int BindOne(sqlite3_stmt* s, int index, int64_t value) {
   return sqlite3_bind_int64(s, index, static_cast<sqlite3_int64>(value));
 }
@@ -47,9 +46,6 @@ int BindOne(sqlite3_stmt* s, int index, uint64_t value) {
 }
 int BindOne(sqlite3_stmt* s, int index, const std::string& value) {
   return sqlite3_bind_text(s, index, value.data(), static_cast<int>(value.size()), SQLITE_STATIC);
-}
-int BindOne(sqlite3_stmt* s, int index, const std::optional<int>& value) {
-  return value ? sqlite3_bind_int(s, index, *value) : sqlite3_bind_null(s, index);
 }
 
 // Binds `values` to ?1, ?2, ... in order; returns the first failure's code, or SQLITE_OK.
@@ -81,10 +77,6 @@ int64_t ColumnInt64(sqlite3_stmt* s, int column) {
 
 uint64_t ColumnUint64(sqlite3_stmt* s, int column) {
   return static_cast<uint64_t>(sqlite3_column_int64(s, column));
-}
-
-Error ConflictError(std::string what) {
-  return MakeError("store_conflict", std::move(what) + "; nothing of this commit was stored");
 }
 
 }  // namespace
@@ -201,40 +193,27 @@ Result<Unit> SQLiteStore::OpenReader() {
 }
 
 Result<Unit> SQLiteStore::PrepareCommitStatements() {
-  // Upserts are INSERT ... ON CONFLICT DO UPDATE, not INSERT OR REPLACE: REPLACE deletes the old
-  // row first, which the foreign key from runs to jobs would refuse.
   const std::pair<Statement*, const char*> statements[] = {
       {&begin_, "BEGIN IMMEDIATE"},
       {&commit_, "COMMIT"},
       {&max_seq_, "SELECT coalesce(max(seq), 0) FROM events"},
-      {&upsert_job_,
-       "INSERT INTO jobs (id, name, queue, priority, spec_text, spec_format, submitted_us, state,"
-       " finished_us) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT (id) DO UPDATE SET"
-       " name = ?2, queue = ?3, priority = ?4, spec_text = ?5, spec_format = ?6,"
-       " submitted_us = ?7, state = ?8, finished_us = ?9"},
-      {&upsert_run_,
-       "INSERT INTO runs (id, job_id, task, instance, attempt, epoch, host, state, exit_code,"
-       " started_us, ended_us) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
-       " ON CONFLICT (id) DO UPDATE SET job_id = ?2, task = ?3, instance = ?4, attempt = ?5,"
-       " epoch = ?6, host = ?7, state = ?8, exit_code = ?9, started_us = ?10, ended_us = ?11"},
       {&insert_event_, "INSERT INTO events (seq, ts_us, json) VALUES (?1, ?2, ?3)"},
-      {&insert_job_retry_, "INSERT INTO job_retries (job_id, at_us) VALUES (?1, ?2)"},
-      {&upsert_signal_,
-       "INSERT INTO signals (key, posted_us) VALUES (?1, ?2)"
-       " ON CONFLICT (key) DO UPDATE SET posted_us = ?2"},
-      {&upsert_config_,
-       "INSERT INTO config (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = "
-       "?2"},
-      {&upsert_agent_,
-       "INSERT INTO agents (id, name, resources_json, registered_us, last_heartbeat_us, state)"
-       " VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (id) DO UPDATE SET name = ?2,"
-       " resources_json = ?3, registered_us = ?4, last_heartbeat_us = ?5, state = ?6"},
+      {&append_, "INSERT INTO log (lsn, entry) VALUES (?1, ?2)"},
+      {&read_from_, "SELECT lsn, entry FROM log WHERE lsn > ?1 ORDER BY lsn LIMIT ?2"},
+      {&insert_snapshot_, "INSERT OR REPLACE INTO snapshots (lsn, body, written_us) VALUES (?1, ?2, ?3)"},
+      {&latest_snapshot_, "SELECT lsn, body FROM snapshots ORDER BY lsn DESC LIMIT 1"},
   };
   for (const auto& [slot, sql] : statements) {
     Result<Statement> prepared = Prepare(writer_.get(), sql);
     if (!prepared.ok()) return prepared.error();
     *slot = std::move(prepared).value();
   }
+  Result<Statement> last = Prepare(writer_.get(),
+                                   "SELECT max(coalesce((SELECT max(lsn) FROM log), 0),"
+                                   " coalesce((SELECT max(lsn) FROM snapshots), 0))");
+  if (!last.ok()) return last.error();
+  if (sqlite3_step(last->get()) != SQLITE_ROW) return IoError("could not read the log of", writer_.get());
+  last_lsn_ = ColumnUint64(last->get(), 0);
   return Unit{};
 }
 
@@ -245,16 +224,14 @@ void SQLiteStore::RollBackIfOpen() {
   }
 }
 
-Result<Unit> SQLiteStore::Commit(const ChangeSet& changes) {
-  if (changes.empty()) return Unit{};  // nothing to make durable: skip the transaction and fsync
-  std::lock_guard<std::mutex> lock(write_mu_);
+Result<Unit> SQLiteStore::InTransaction(const std::function<Result<Unit>()>& body) {
   {
     ResetOnExit reset(begin_.get());
     if (sqlite3_step(begin_.get()) != SQLITE_DONE) {
-      return IoError("could not start a commit on", writer_.get());
+      return IoError("could not start a transaction on", writer_.get());
     }
   }
-  Result<Unit> written = WriteChanges(changes);
+  Result<Unit> written = body();
   if (written.ok()) {
     ResetOnExit reset(commit_.get());
     if (sqlite3_step(commit_.get()) == SQLITE_DONE) return Unit{};
@@ -264,85 +241,142 @@ Result<Unit> SQLiteStore::Commit(const ChangeSet& changes) {
   return written;
 }
 
-Result<Unit> SQLiteStore::WriteChanges(const ChangeSet& changes) {
-  sqlite3* db = writer_.get();
-  // Jobs before runs: a run may belong to a job of the same ChangeSet.
-  for (const JobRecord& job : changes.jobs) {
-    ResetOnExit reset(upsert_job_.get());
-    if (StepOnce(upsert_job_.get(), job.id, job.name, job.queue, job.priority, job.spec_text,
-                 job.spec_format, job.submitted_us, job.state, job.finished_us) != SQLITE_DONE) {
-      return IoError("could not write job " + std::to_string(job.id) + " to", db);
+Result<Unit> SQLiteStore::WriteEntries(const std::vector<std::string>& entries) {
+  uint64_t lsn = last_lsn_;
+  for (const std::string& entry : entries) {
+    ResetOnExit reset(append_.get());
+    int rc = BindAll(append_.get(), ++lsn);
+    if (rc == SQLITE_OK) {
+      rc = sqlite3_bind_blob(append_.get(), 2, entry.data(), static_cast<int>(entry.size()),
+                             SQLITE_STATIC);
     }
-  }
-  for (const RunRecord& run : changes.runs) {
-    ResetOnExit reset(upsert_run_.get());
-    if (StepOnce(upsert_run_.get(), run.id, run.job_id, run.task, run.instance, run.attempt,
-                 run.epoch, run.host, run.state, run.exit_code, run.started_us,
-                 run.ended_us) != SQLITE_DONE) {
-      if (sqlite3_extended_errcode(db) == SQLITE_CONSTRAINT_FOREIGNKEY) {
-        return ConflictError("run " + std::to_string(run.id) + " belongs to job " +
-                             std::to_string(run.job_id) + ", which is not stored");
-      }
-      return IoError("could not write run " + std::to_string(run.id) + " to", db);
-    }
-  }
-  Result<Unit> events = WriteEvents(changes.events);
-  if (!events.ok()) return events;
-  for (const auto& [job_id, at_us] : changes.job_retries) {
-    ResetOnExit reset(insert_job_retry_.get());
-    if (StepOnce(insert_job_retry_.get(), job_id, at_us) != SQLITE_DONE) {
-      return IoError("could not write the retry of job " + std::to_string(job_id) + " to", db);
-    }
-  }
-  for (const auto& [key, posted_us] : changes.signals_posted) {
-    ResetOnExit reset(upsert_signal_.get());
-    if (StepOnce(upsert_signal_.get(), key, posted_us) != SQLITE_DONE) {
-      return IoError("could not write signal \"" + key + "\" to", db);
-    }
-  }
-  for (const auto& [key, value] : changes.config) {
-    ResetOnExit reset(upsert_config_.get());
-    if (StepOnce(upsert_config_.get(), key, value) != SQLITE_DONE) {
-      return IoError("could not write config \"" + key + "\" to", db);
-    }
-  }
-  for (const AgentRecord& agent : changes.agents) {
-    ResetOnExit reset(upsert_agent_.get());
-    if (StepOnce(upsert_agent_.get(), agent.id, agent.name, agent.resources_json,
-                 agent.registered_us, agent.last_heartbeat_us, agent.state) != SQLITE_DONE) {
-      return IoError("could not write agent \"" + agent.id + "\" to", db);
+    if (rc != SQLITE_OK || sqlite3_step(append_.get()) != SQLITE_DONE) {
+      return IoError("could not append change " + std::to_string(lsn) + " to", writer_.get());
     }
   }
   return Unit{};
+}
+
+Result<uint64_t> SQLiteStore::Append(const std::vector<std::string>& entries) {
+  std::lock_guard<std::mutex> lock(write_mu_);
+  if (entries.empty()) return last_lsn_;   // nothing to make durable: no transaction, no fsync
+  Result<Unit> done = InTransaction([&] { return WriteEntries(entries); });
+  if (!done.ok()) return done.error();
+  last_lsn_ += entries.size();
+  return last_lsn_;
+}
+
+Result<std::vector<LogEntry>> SQLiteStore::ReadFrom(uint64_t after, size_t limit) {
+  constexpr uint64_t kMaxStored = std::numeric_limits<int64_t>::max();
+  if (after >= kMaxStored || limit == 0) return std::vector<LogEntry>{};
+  std::lock_guard<std::mutex> lock(write_mu_);
+  sqlite3_stmt* query = read_from_.get();
+  ResetOnExit reset(query);
+  std::vector<LogEntry> entries;
+  int rc = BindAll(query, after, static_cast<int64_t>(std::min<uint64_t>(limit, kMaxStored)));
+  if (rc == SQLITE_OK) {
+    while ((rc = sqlite3_step(query)) == SQLITE_ROW) {
+      const auto* data = static_cast<const char*>(sqlite3_column_blob(query, 1));
+      entries.push_back(LogEntry{ColumnUint64(query, 0),
+                                 std::string(data, static_cast<size_t>(sqlite3_column_bytes(query, 1)))});
+    }
+  }
+  if (rc != SQLITE_DONE) return IoError("could not read the log of", writer_.get());
+  return entries;
+}
+
+Result<Unit> SQLiteStore::WriteSnapshot(uint64_t lsn, std::string_view bytes) {
+  std::lock_guard<std::mutex> lock(write_mu_);
+  sqlite3* db = writer_.get();
+  return InTransaction([&]() -> Result<Unit> {
+    {
+      ResetOnExit reset(insert_snapshot_.get());
+      int rc = BindAll(insert_snapshot_.get(), lsn);
+      if (rc == SQLITE_OK) {
+        rc = sqlite3_bind_blob(insert_snapshot_.get(), 2, bytes.data(), static_cast<int>(bytes.size()),
+                               SQLITE_STATIC);
+      }
+      if (rc == SQLITE_OK) rc = BindOne(insert_snapshot_.get(), 3, NowMicros());
+      if (rc != SQLITE_OK || sqlite3_step(insert_snapshot_.get()) != SQLITE_DONE) {
+        return IoError("could not write the snapshot at " + std::to_string(lsn) + " to", db);
+      }
+    }
+    const std::string keep = std::to_string(kKeptSnapshots);
+    const std::string compact =
+        "DELETE FROM snapshots WHERE lsn NOT IN (SELECT lsn FROM snapshots ORDER BY lsn DESC LIMIT " +
+        keep + "); DELETE FROM log WHERE lsn <= (SELECT min(lsn) FROM snapshots);";
+    return Execute(db, compact.c_str(), "could not compact the log of");
+  });
+}
+
+Result<std::optional<SnapshotRecord>> SQLiteStore::LatestSnapshot() {
+  std::lock_guard<std::mutex> lock(write_mu_);
+  sqlite3_stmt* query = latest_snapshot_.get();
+  ResetOnExit reset(query);
+  const int rc = sqlite3_step(query);
+  if (rc == SQLITE_DONE) return std::optional<SnapshotRecord>{};
+  if (rc != SQLITE_ROW) return IoError("could not read the snapshot of", writer_.get());
+  const auto* data = static_cast<const char*>(sqlite3_column_blob(query, 1));
+  return std::optional<SnapshotRecord>(SnapshotRecord{
+      ColumnUint64(query, 0), std::string(data, static_cast<size_t>(sqlite3_column_bytes(query, 1)))});
+}
+
+Result<uint64_t> SQLiteStore::LastEventSeq() {
+  std::lock_guard<std::mutex> lock(write_mu_);
+  ResetOnExit reset(max_seq_.get());
+  if (sqlite3_step(max_seq_.get()) != SQLITE_ROW) {
+    return IoError("could not read the last event seq of", writer_.get());
+  }
+  return ColumnUint64(max_seq_.get(), 0);
+}
+
+Result<uint64_t> SQLiteStore::ImportLegacy(const std::vector<std::string>& entries) {
+  std::lock_guard<std::mutex> lock(write_mu_);
+  Result<Unit> done = InTransaction([&]() -> Result<Unit> {
+    Result<Unit> written = WriteEntries(entries);
+    if (!written.ok()) return written;
+    return Execute(writer_.get(),
+                   "DELETE FROM runs; DELETE FROM job_retries; DELETE FROM jobs;"
+                   " DELETE FROM signals; DELETE FROM config; DELETE FROM agents;",
+                   "could not empty the version 2 tables of");
+  });
+  if (!done.ok()) return done.error();
+  last_lsn_ += entries.size();
+  return last_lsn_;
 }
 
 Result<Unit> SQLiteStore::WriteEvents(const std::vector<EventRecord>& events) {
   if (events.empty()) return Unit{};
+  std::lock_guard<std::mutex> lock(write_mu_);
   sqlite3* db = writer_.get();
-  uint64_t previous_seq = 0;
-  {
-    // Read inside the IMMEDIATE transaction, so no other writer can slip an event in after it.
-    ResetOnExit reset(max_seq_.get());
-    if (sqlite3_step(max_seq_.get()) != SQLITE_ROW) {
-      return IoError("could not read the last event seq of", db);
+  Result<Unit> relaxed = Execute(db, "PRAGMA synchronous=NORMAL", "could not write events to");
+  if (!relaxed.ok()) return relaxed;
+  Result<Unit> done = InTransaction([&]() -> Result<Unit> {
+    uint64_t previous_seq = 0;
+    {
+      // Read inside the IMMEDIATE transaction, so no other writer can slip an event in after it.
+      ResetOnExit reset(max_seq_.get());
+      if (sqlite3_step(max_seq_.get()) != SQLITE_ROW) {
+        return IoError("could not read the last event seq of", db);
+      }
+      previous_seq = ColumnUint64(max_seq_.get(), 0);
     }
-    previous_seq = ColumnUint64(max_seq_.get(), 0);
-  }
-  for (const EventRecord& event : events) {
-    if (event.seq <= previous_seq) {
-      return ConflictError("event seq " + std::to_string(event.seq) + " is not above " +
-                           std::to_string(previous_seq) + ", the seq before it");
+    for (const EventRecord& event : events) {
+      if (event.seq <= previous_seq) continue;   // written before; a replay derived it again
+      previous_seq = event.seq;
+      ResetOnExit reset(insert_event_.get());
+      if (StepOnce(insert_event_.get(), event.seq, event.ts_us, event.json) != SQLITE_DONE) {
+        return IoError("could not write event " + std::to_string(event.seq) + " to", db);
+      }
     }
-    previous_seq = event.seq;
-    ResetOnExit reset(insert_event_.get());
-    if (StepOnce(insert_event_.get(), event.seq, event.ts_us, event.json) != SQLITE_DONE) {
-      return IoError("could not write event " + std::to_string(event.seq) + " to", db);
-    }
-  }
-  return Unit{};
+    return Unit{};
+  });
+  Result<Unit> durable = Execute(db, "PRAGMA synchronous=FULL", "could not write events to");
+  if (!done.ok()) return done;
+  return durable;
 }
 
-Result<StoredState> SQLiteStore::Load() {
+Result<StoredState> SQLiteStore::LoadLegacy() {
   std::lock_guard<std::mutex> lock(write_mu_);
   sqlite3* db = writer_.get();
   // One read transaction, so that the tables agree with each other.

@@ -1,17 +1,20 @@
-// SQLiteStore: the default Store, one SQLite file in WAL mode (DESIGN section 7). Commit is one
-// BEGIN IMMEDIATE ... COMMIT transaction over cached prepared statements, made durable with
-// synchronous=FULL before it returns. Open() brings the file's schema up to date with the
-// migrations of sqlite_schema.cc and refuses a file written by a newer rota.
+// SQLiteStore: the default Store, one SQLite file in WAL mode (DESIGN sections 7 and 8). Append is
+// one BEGIN IMMEDIATE ... COMMIT transaction over cached prepared statements, made durable with
+// synchronous=FULL before it returns; derived events are written with synchronous=NORMAL (no
+// fsync of their own: the next append's fsync of the WAL covers them, and a replay derives any
+// that a crash takes). Open() brings the file's schema up to date with the migrations of
+// sqlite_schema.cc and refuses a file written by a newer rota. One server process per file.
 //
-// Thread-safety: Commit and Load share the writing connection under write_mu_ (the engine loop is
-// its only caller). EventsSince reads through a second, read-only connection under its own
-// read_mu_, so API threads can page through events while the loop commits: WAL lets a reader see
-// the last committed state without waiting for the writer.
+// Thread-safety: everything but EventsSince shares the writing connection under write_mu_ (the
+// engine loop is its only caller). EventsSince reads through a second, read-only connection under
+// its own read_mu_, so API threads can page through events while the loop appends: WAL lets a
+// reader see the last committed state without waiting for the writer.
 #pragma once
 
 #include <sqlite3.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <span>
@@ -36,9 +39,15 @@ class SQLiteStore final : public Store {
   SQLiteStore& operator=(const SQLiteStore&) = delete;
   ~SQLiteStore() override = default;
 
-  Result<Unit> Commit(const ChangeSet& changes) override;
-  Result<StoredState> Load() override;
+  Result<uint64_t> Append(const std::vector<std::string>& entries) override;
+  Result<std::vector<LogEntry>> ReadFrom(uint64_t after, size_t limit) override;
+  Result<Unit> WriteSnapshot(uint64_t lsn, std::string_view bytes) override;
+  Result<std::optional<SnapshotRecord>> LatestSnapshot() override;
+  Result<Unit> WriteEvents(const std::vector<EventRecord>& events) override;
   Result<std::vector<EventRecord>> EventsSince(uint64_t after, size_t limit) override;
+  Result<uint64_t> LastEventSeq() override;
+  Result<StoredState> LoadLegacy() override;
+  Result<uint64_t> ImportLegacy(const std::vector<std::string>& entries) override;
 
  private:
   struct ConnectionCloser {
@@ -57,9 +66,11 @@ class SQLiteStore final : public Store {
   Result<Unit> OpenReader();
   Result<Unit> PrepareCommitStatements();
 
-  // REQUIRES: write_mu_ held, inside the commit transaction.
-  Result<Unit> WriteChanges(const ChangeSet& changes);
-  Result<Unit> WriteEvents(const std::vector<EventRecord>& events);
+  // REQUIRES: write_mu_ held. Runs `body` in one BEGIN IMMEDIATE transaction, committed if it
+  // succeeds and rolled back if not.
+  Result<Unit> InTransaction(const std::function<Result<Unit>()>& body);
+  // REQUIRES: write_mu_ held, inside a transaction. Appends after last_lsn_ (not yet updated).
+  Result<Unit> WriteEntries(const std::vector<std::string>& entries);
   // REQUIRES: write_mu_ held.
   void RollBackIfOpen();
 
@@ -73,10 +84,9 @@ class SQLiteStore final : public Store {
   // Declared before the statements, so that the statements are finalized first.
   std::mutex write_mu_;
   Connection writer_;  // GUARDED_BY(write_mu_)
-  Statement begin_, commit_, rollback_;
-  Statement insert_job_retry_;
-  Statement max_seq_, upsert_job_, upsert_run_, insert_event_, upsert_signal_, upsert_config_,
-      upsert_agent_;
+  Statement begin_, commit_;
+  Statement max_seq_, insert_event_, append_, read_from_, insert_snapshot_, latest_snapshot_;
+  uint64_t last_lsn_ = 0;   // GUARDED_BY(write_mu_): of the log, compacted entries included
 
   std::mutex read_mu_;
   Connection reader_;       // GUARDED_BY(read_mu_)

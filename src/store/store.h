@@ -1,20 +1,24 @@
-// Store: the durable record of everything the server accepted (DESIGN sections 6-8): jobs (their
-// specs exactly as submitted), runs (attempts, with the fencing epoch), signals, runtime config,
-// agents, and the event log with its global `seq`. The engine collects the changes of one loop
-// batch into a ChangeSet and commits it before it answers anyone (a natural group commit); a
-// ChangeSet is applied atomically and is durable when Commit returns. Load() gives back what is
-// needed to rebuild the engine's state after a restart, `kill -9` included.
+// Store: the durable record of everything the server accepted, as DESIGN section 8 has it: an
+// ordered log of changes (the engine's encoded Change values, see engine/change.h), snapshots of
+// the engine's state at a point of that log, and the events the engine derived from it (the event
+// log with its global `seq`, for `rota events` and the live stream). Restart = the latest snapshot
+// + replay of the log after it; the log below the oldest kept snapshot is compacted away.
+//
+// The engine batches one loop turn into one Append (a natural group commit) and answers nobody
+// before it returns. Events are derived: a replay derives them again, so they are written after
+// the changes that caused them, and need not be durable before anyone is answered.
 //
 // Implementations: MemoryStore (tests, `rota run`), SQLiteStore (the default: one file, WAL),
 // later PostgresStore. One contract test suite runs against each.
 // Thread-safety: an implementation is used from one thread at a time (the engine loop), except
-// EventsSince, which API threads may call concurrently with Commit.
+// EventsSince, which API threads may call concurrently with the rest.
 #pragma once
 
 #include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/result.h"
@@ -62,24 +66,19 @@ struct AgentRecord {
   std::string state;            // "alive" "lost"
 };
 
-// One atomic commit. Upserts replace the whole record with the same id.
-struct ChangeSet {
-  std::vector<JobRecord> jobs;
-  std::vector<RunRecord> runs;
-  std::vector<EventRecord> events;                  // appended; seq above every stored seq
-  std::vector<std::pair<std::string, int64_t>> signals_posted;  // key, posted_us
-  std::map<std::string, std::string> config;        // key -> value (set)
-  std::vector<AgentRecord> agents;
-  // A finished job sent round again (POST /v1/jobs/{id}/retry): job id, when. Appended.
-  std::vector<std::pair<uint64_t, int64_t>> job_retries;
-  bool empty() const {
-    return jobs.empty() && runs.empty() && events.empty() && signals_posted.empty() &&
-           config.empty() && agents.empty() && job_retries.empty();
-  }
+struct LogEntry {
+  uint64_t lsn = 0;             // 1, 2, 3, ... in append order, without gaps
+  std::string bytes;            // an encoded Change
 };
 
-// Everything Load() returns: the current version of every record, ordered by id (jobs, runs),
-// key (config, signals) or id (agents); plus the highest event seq.
+struct SnapshotRecord {
+  uint64_t lsn = 0;             // the state after applying every entry up to and including lsn
+  std::string bytes;
+};
+
+// What a database written before the log (schema version 2) holds, for the one-time import into
+// the log: the current version of every record, ordered by id (jobs, runs), key (config,
+// signals) or id (agents); plus the highest event seq.
 struct StoredState {
   std::vector<JobRecord> jobs;
   std::vector<RunRecord> runs;
@@ -93,12 +92,28 @@ struct StoredState {
 class Store {
  public:
   virtual ~Store() = default;
-  // Applies `changes` atomically; durable when it returns ok. On error nothing of it is applied.
-  // Error codes: "store_io" (disk, locking), "store_conflict" (an event seq not above last_seq).
-  virtual Result<Unit> Commit(const ChangeSet& changes) = 0;
-  virtual Result<StoredState> Load() = 0;
+  // Appends `entries` after the last entry, atomically; durable when it returns ok. Returns the
+  // lsn of the last entry appended (of the log's last entry, when `entries` is empty). On error
+  // nothing of it is appended. Error code: "store_io".
+  virtual Result<uint64_t> Append(const std::vector<std::string>& entries) = 0;
+  // Entries with lsn > `after`, in lsn order, at most `limit` of them.
+  virtual Result<std::vector<LogEntry>> ReadFrom(uint64_t after, size_t limit) = 0;
+  // Keeps a snapshot of the state at `lsn`, then drops all but the newest kKeptSnapshots and the
+  // log entries at or below the oldest one kept.
+  static constexpr size_t kKeptSnapshots = 2;
+  virtual Result<Unit> WriteSnapshot(uint64_t lsn, std::string_view bytes) = 0;
+  // The newest snapshot, if any.
+  virtual Result<std::optional<SnapshotRecord>> LatestSnapshot() = 0;
+  // Appends derived events. Those at or below the highest stored seq were written before (a
+  // replay derives them again) and are skipped; the others must be in seq order.
+  virtual Result<Unit> WriteEvents(const std::vector<EventRecord>& events) = 0;
   // Events with seq > `after`, in seq order, at most `limit` of them.
   virtual Result<std::vector<EventRecord>> EventsSince(uint64_t after, size_t limit) = 0;
+  virtual Result<uint64_t> LastEventSeq() = 0;
+  // A database moved forward from schema version 2 still holds that version's records until
+  // ImportLegacy replaces them with log entries (in one transaction); empty otherwise.
+  virtual Result<StoredState> LoadLegacy() = 0;
+  virtual Result<uint64_t> ImportLegacy(const std::vector<std::string>& entries) = 0;
 };
 
 }  // namespace rota

@@ -131,43 +131,61 @@ TEST_F(EnginePlacementTest, AHostThatStopsHeartbeatingIsLost) {
   EXPECT_THAT(sink_.reasons["task.failed t#0"], HasSubstr("lost: host n1 missed its heartbeats"));
 }
 
-TEST_F(EnginePlacementTest, RestoreRebuildsStateWithoutEventsAndRelaunchesRunningRuns) {
+TEST_F(EnginePlacementTest, AReplayOfTheChangesRebuildsStateAndEventsAndRelaunchesRunningRuns) {
+  std::vector<Change> log;
+  engine_->set_change_tap([&log](const Change& c) { log.push_back(c); });
+  engine_->Apply(Change{engine_->NowMicros(), change::EpochStarted{7, 0}});
   Host("n1", 4);
   Submit(JobBuilder("j").Task("a").Frames("1-3").Task("b").Requires("a"));
-  const RunId a0 = launcher_.runs.at("j:a#0"), a1 = launcher_.runs.at("j:a#1"),
-              a2 = launcher_.runs.at("j:a#2");
+  const RunId a2 = launcher_.runs.at("j:a#2");
   Exit("j:a#0");
   Exit("j:a#1", 3);   // no retries: failed, so under on_failure: stop b is skipped
+  const std::vector<std::string> first = sink_.summaries;
+  const uint64_t first_seq = sink_.last_seq;
 
-  // A new engine (a restarted server) gets the stored runs back.
+
+  // A new engine (a restarted server) replays the log: the same events, nothing launched until
+  // the replay ends, then the run still active goes to its host again with its own epoch.
   sink_.summaries.clear();
   launcher_.launched.clear();
-  Reset(8);
-  engine_->BeginRestore();
-  Host("n1", 4);
-  engine_->Submit(JobBuilder("j").Task("a").Frames("1-3").Task("b").Requires("a").Build(), SubmitOptions{});
-  using O = RunOutcome;
-  const Engine::StoredRun r0{a0, "a", 0, 1, 7, "n1", O::kSucceeded, 0};
-  const Engine::StoredRun r1{a1, "a", 1, 1, 7, "n1", O::kFailed, 3};
-  const Engine::StoredRun r2{a2, "a", 2, 1, 7, "n1", O::kRunning, 0};
-  // As it happened: all three started, then a#0 succeeded and a#1 failed while a#2 ran on.
-  engine_->RestoreStart(0, r0);
-  engine_->RestoreStart(0, r1);
-  engine_->RestoreStart(0, r2);
-  engine_->RestoreEnd(r0);
-  engine_->RestoreEnd(r1);
-  engine_->EndRestore(40);
-  engine_->RunCycle();
-  EXPECT_TRUE(sink_.summaries.empty());
-  EXPECT_THAT(launcher_.launched, ElementsAre("j:a#2@n1"));   // again, to the same host
+  Reset(1);   // the epoch comes from the log
+  engine_->BeginReplay();
+  for (const Change& c : log) engine_->Apply(c);
+  engine_->Apply(Change{engine_->NowMicros(), change::EpochStarted{8, 0}});   // this start's
+  EXPECT_EQ(sink_.summaries, first);
+  EXPECT_EQ(sink_.last_seq, first_seq);
+  EXPECT_TRUE(launcher_.launched.empty());
+  engine_->EndReplay(clock_.Now());
+  EXPECT_THAT(launcher_.launched, ElementsAre("j:a#2@n1"));
   EXPECT_EQ(launcher_.epochs[a2], 7u) << "a run keeps the epoch it was placed with";
   EXPECT_EQ(engine_->CheckToken(a2, 7, "n1"), "");
   EXPECT_EQ(engine_->job(0).instances[0].status, InstanceStatus::kSucceeded);
   EXPECT_EQ(engine_->job(0).instances[1].status, InstanceStatus::kFailed);
+  sink_.summaries.clear();
   Exit("j:a#2");
   EXPECT_EQ(engine_->job(0).instances[3].status, InstanceStatus::kSkipped);
   EXPECT_THAT(sink_.summaries, ElementsAre("task.succeeded a#2", "job.failed"));
-  EXPECT_EQ(sink_.last_seq, 42u);
+}
+
+TEST_F(EnginePlacementTest, AReportWithAStaleTokenIsDroppedAndCounted) {
+  Host("n1", 1);
+  Submit(JobBuilder("j").Task("t"));
+  const RunId run = launcher_.runs.at("j:t#0");
+  change::RunEnded stale;
+  stale.exit.run = run;
+  stale.epoch = 6;
+  stale.host = "n1";
+  engine_->Apply(Change{engine_->NowMicros(), stale});
+  EXPECT_EQ(engine_->dropped().at("run_ended"), 1u);
+  EXPECT_TRUE(engine_->Run(run).active);
+  stale.epoch = 7;
+  stale.host = "n2";
+  engine_->Apply(Change{engine_->NowMicros(), stale});
+  EXPECT_EQ(engine_->dropped().at("run_ended"), 2u);
+  stale.host = "n1";
+  engine_->Apply(Change{engine_->NowMicros(), stale});
+  EXPECT_FALSE(engine_->Run(run).active);
+  EXPECT_EQ(engine_->dropped().at("run_ended"), 2u);
 }
 
 }  // namespace

@@ -31,14 +31,7 @@ std::unique_ptr<SQLiteStore> MustOpen(const std::string& path) {
   return opened.ok() ? std::move(opened).value() : nullptr;
 }
 
-// One job and its event, the shape of a typical loop batch.
-ChangeSet JobSubmitted(uint64_t id) {
-  ChangeSet changes;
-  changes.jobs.push_back(JobRecord{id, "job-" + std::to_string(id), "film", 50, "tasks: {}", "yaml",
-                                   100, "pending", 0});
-  changes.events.push_back(EventRecord{id, 100, R"({"type":"job.submitted"})"});
-  return changes;
-}
+std::string Entry(uint64_t n) { return "change " + std::to_string(n); }
 
 // Runs SQL on the file behind the store's back, as another tool (or an older rota) would.
 void ExecuteDirectly(const std::string& path, const std::string& sql) {
@@ -67,34 +60,54 @@ std::vector<std::string> MigrationRows(const std::string& path) {
 
 TEST(SQLiteStoreTest, ReopeningTheFileFindsEverything) {
   ScratchDir dir;
-  ChangeSet changes = JobSubmitted(1);
-  changes.runs.push_back(RunRecord{10, 1, "render", 2, 1, 3, "h1", "failed", 137, 5, 6});
-  changes.signals_posted.emplace_back("plates-ready", 42);
-  changes.config["policy"] = "priority";
-  changes.agents.push_back(AgentRecord{"a1", "h1", R"({"cores":4})", 1, 2, "alive"});
+  const std::string path = dir.File("rota.db");
   {
-    std::unique_ptr<SQLiteStore> store = MustOpen(dir.File("rota.db"));
+    std::unique_ptr<SQLiteStore> store = MustOpen(path);
     ASSERT_NE(store, nullptr);
-    ASSERT_TRUE(store->Commit(changes).ok());
+    ASSERT_TRUE(store->Append({Entry(1), Entry(2), Entry(3)}).ok());
+    ASSERT_TRUE(store->WriteSnapshot(2, "state at 2").ok());
+    ASSERT_TRUE(store->WriteEvents({EventRecord{1, 100, "{}"}}).ok());
   }
-  std::unique_ptr<SQLiteStore> reopened = MustOpen(dir.File("rota.db"));
-  ASSERT_NE(reopened, nullptr);
-  Result<StoredState> state = reopened->Load();
-  ASSERT_TRUE(state.ok()) << state.error().message;
-  ASSERT_EQ(state->jobs.size(), 1u);
-  EXPECT_EQ(state->jobs[0].name, "job-1");
-  ASSERT_EQ(state->runs.size(), 1u);
-  EXPECT_EQ(state->runs[0].exit_code, 137);
-  EXPECT_EQ(state->runs[0].epoch, 3u);
-  EXPECT_EQ(state->signals.at("plates-ready"), 42);
-  EXPECT_EQ(state->config.at("policy"), "priority");
-  ASSERT_EQ(state->agents.size(), 1u);
-  EXPECT_EQ(state->agents[0].resources_json, R"({"cores":4})");
-  EXPECT_EQ(state->last_seq, 1u);
-  Result<std::vector<EventRecord>> events = reopened->EventsSince(0, 10);
-  ASSERT_TRUE(events.ok());
-  ASSERT_EQ(events->size(), 1u);
-  EXPECT_EQ((*events)[0].json, R"({"type":"job.submitted"})");
+  std::unique_ptr<SQLiteStore> store = MustOpen(path);
+  ASSERT_NE(store, nullptr);
+  Result<std::vector<LogEntry>> log = store->ReadFrom(0, 10);
+  ASSERT_TRUE(log.ok());
+  ASSERT_EQ(log->size(), 1u) << "the snapshot at 2 covers entries 1 and 2";
+  EXPECT_EQ((*log)[0].lsn, 3u);
+  EXPECT_EQ((*log)[0].bytes, Entry(3));
+  Result<std::optional<SnapshotRecord>> snapshot = store->LatestSnapshot();
+  ASSERT_TRUE(snapshot.ok() && snapshot->has_value());
+  EXPECT_EQ((*snapshot)->bytes, "state at 2");
+  EXPECT_EQ(*store->LastEventSeq(), 1u);
+  Result<uint64_t> next = store->Append({Entry(4)});
+  ASSERT_TRUE(next.ok());
+  EXPECT_EQ(*next, 4u);
+}
+
+// tests/data/v2_store.db was written by rota before the log (schema version 2, commit 13ba174):
+// three jobs (one succeeded, one failed after its retry, one running with a task waiting for a
+// signal), a config key, a posted signal and one agent, then the server was killed with -9.
+TEST(SQLiteStoreTest, AVersion2DatabaseMovesForwardWithItsRecordsReadableOnce) {
+  ScratchDir dir;
+  const std::string path = dir.File("rota.db");
+  std::filesystem::copy_file(std::string(ROTA_SOURCE_DIR) + "/tests/data/v2_store.db", path);
+  std::unique_ptr<SQLiteStore> store = MustOpen(path);
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(MigrationRows(path).size(), SQLiteSchemaMigrations().size());
+  Result<StoredState> legacy = store->LoadLegacy();
+  ASSERT_TRUE(legacy.ok()) << legacy.error().message;
+  ASSERT_EQ(legacy->jobs.size(), 3u);
+  EXPECT_EQ(legacy->jobs[1].name, "failed-job");
+  EXPECT_EQ(legacy->runs.size(), 8u);
+  EXPECT_EQ(legacy->config.at("policy"), "fairshare");
+  EXPECT_EQ(legacy->signals.count("other"), 1u);
+  EXPECT_EQ(legacy->last_seq, 25u);
+  ASSERT_TRUE(store->ImportLegacy({Entry(1), Entry(2)}).ok());
+  Result<StoredState> after = store->LoadLegacy();
+  ASSERT_TRUE(after.ok());
+  EXPECT_TRUE(after->jobs.empty() && after->runs.empty() && after->config.empty());
+  EXPECT_EQ(after->last_seq, 25u) << "events stay";
+  EXPECT_EQ(store->ReadFrom(0, 10)->size(), 2u);
 }
 
 TEST(SQLiteStoreTest, MigrationsRunOnceAndNotAgainOnReopen) {
@@ -146,13 +159,13 @@ TEST(SQLiteStoreTest, SaysWhichFileItCouldNotCreate) {
 
 constexpr uint64_t kCrashCommits = 200;
 
-// The child of the crash test: commits one batch after another and acknowledges each on `ack_fd`
-// only once Commit has returned ok, as the engine answers a client. Returns the exit status.
+// The child of the crash test: appends one batch after another and acknowledges each on `ack_fd`
+// only once Append has returned ok, as the server answers a client. Returns the exit status.
 int CommitAndAcknowledge(const std::string& path, int ack_fd) {
   Result<std::unique_ptr<SQLiteStore>> store = SQLiteStore::Open(path);
   if (!store.ok()) return 2;
   for (uint64_t seq = 1; seq <= kCrashCommits; ++seq) {
-    if (!(*store)->Commit(JobSubmitted(seq)).ok()) return 3;
+    if (!(*store)->Append({Entry(seq)}).ok()) return 3;
     if (write(ack_fd, &seq, sizeof seq) != sizeof seq) return 4;
   }
   return 0;
@@ -206,18 +219,13 @@ TEST(SQLiteStoreTest, EveryAcknowledgedCommitSurvivesKill9) {
 
   std::unique_ptr<SQLiteStore> reopened = MustOpen(path);
   ASSERT_NE(reopened, nullptr);
-  Result<StoredState> state = reopened->Load();
-  ASSERT_TRUE(state.ok()) << state.error().message;
-  Result<std::vector<EventRecord>> events = reopened->EventsSince(0, 2 * kCrashCommits);
-  ASSERT_TRUE(events.ok()) << events.error().message;
-  // Gap-free from 1, at least as far as the last acknowledgement, and each job with its event.
-  const size_t stored = events->size();
-  EXPECT_GE(stored, acknowledged.size());
-  EXPECT_EQ(state->last_seq, stored);
-  ASSERT_EQ(state->jobs.size(), stored);
-  for (size_t i = 0; i < stored; ++i) {
-    EXPECT_EQ((*events)[i].seq, i + 1);
-    EXPECT_EQ(state->jobs[i].id, i + 1);
+  Result<std::vector<LogEntry>> log = reopened->ReadFrom(0, 2 * kCrashCommits);
+  ASSERT_TRUE(log.ok()) << log.error().message;
+  // Gap-free from 1, at least as far as the last acknowledgement, each entry intact.
+  EXPECT_GE(log->size(), acknowledged.size());
+  for (size_t i = 0; i < log->size(); ++i) {
+    EXPECT_EQ((*log)[i].lsn, i + 1);
+    EXPECT_EQ((*log)[i].bytes, Entry(i + 1));
   }
   for (size_t i = 0; i < acknowledged.size(); ++i) EXPECT_EQ(acknowledged[i], i + 1);
 }

@@ -1,0 +1,127 @@
+// Change: one input to the engine's state, as a value (DESIGN section 8). Engine::Apply is the
+// only mutator and takes nothing else, so the same ordered list of changes always gives the same
+// state, the same ids and the same events: on the live server, on restart (replay of the log) and
+// in tests that replay a history twice.
+//
+// Every change carries its own time: Apply reads no clock. Time-driven changes (a timeout due, a
+// backoff over, a host lost) are proposed by whoever owns a clock (Engine::DueChanges) and take
+// effect only when applied.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "core/job.h"
+#include "core/result.h"
+#include "engine/hosts.h"
+#include "engine/launcher.h"
+#include "engine/job_state.h"
+
+namespace rota {
+
+namespace change {
+
+// A validated job. `spec` is what Apply installs; `spec_text` is what the log keeps (decoding
+// parses it again). A change built in code (tests, `rota run`) may leave the text empty; it then
+// cannot be encoded.
+struct JobSubmitted {
+  std::shared_ptr<const JobSpec> spec;
+  std::string spec_text;
+  std::string log_dir;
+  bool teardown = false;   // a `rota stop` job
+};
+
+inline constexpr JobId kAllJobs = ~JobId{0};
+
+struct CancelRequested {
+  JobId job = kAllJobs;    // kAllJobs: every unfinished job (`rota run` on Ctrl-C)
+  std::string reason = "job cancelled";
+};
+
+struct JobRetried {
+  JobId job = 0;
+};
+
+struct SignalPosted {
+  std::string key;
+};
+
+// Settings of `PUT /v1/config`, all or nothing (dropped whole when one of them does not apply).
+struct ConfigSet {
+  std::map<std::string, std::string> values;
+};
+
+// A server (re)started and fences what it places from now on with `epoch` (the log's first change
+// sets it, so a replay does not depend on the engine's options). `seq_floor`: event
+// seq continues above it (a store moved forward from a version that had no log).
+struct EpochStarted {
+  uint64_t epoch = 0;
+  uint64_t seq_floor = 0;
+};
+
+struct HostRegistered {
+  HostInfo info;
+};
+
+struct HostLost {
+  std::string name;
+  std::string reason;
+};
+
+// One slice of a scheduling result: placements (host = index into the engine's hosts) and
+// preemptions. Each is reconciled when applied; a gang stands or falls whole.
+struct Placements {
+  struct Place {
+    JobId job = 0;
+    uint32_t task = 0;
+    uint32_t instance = 0;   // within the job
+    uint32_t host = 0;
+  };
+  std::vector<Place> placements;
+  std::vector<RunId> preempted;
+};
+
+// A run ended. In server mode the token (run, epoch, host) must match the active run, else the
+// change is dropped.
+struct RunEnded {
+  RunExit exit;
+  uint64_t epoch = 0;
+  std::string host;
+};
+
+struct TimeoutDue {
+  RunId run = 0;
+};
+
+struct BackoffOver {
+  JobId job = 0;
+  uint32_t instance = 0;
+};
+
+}  // namespace change
+
+struct Change {
+  int64_t ts_us = 0;
+  std::variant<change::JobSubmitted, change::CancelRequested, change::JobRetried,
+               change::SignalPosted, change::ConfigSet, change::EpochStarted,
+               change::HostRegistered, change::HostLost, change::Placements, change::RunEnded,
+               change::TimeoutDue, change::BackoffOver>
+      what;
+};
+
+// "job_submitted" "cancel_requested" ... (the `kind` label of rota_changes_dropped_total).
+const char* ChangeKindName(const Change& change);
+
+// The log's bytes for a change: a version byte, the kind, then its fields. REQUIRES: a
+// JobSubmitted carries its spec text.
+std::string EncodeChange(const Change& change);
+// Error "bad_change" when the bytes are not a change this version can read, or a job's spec no
+// longer parses.
+Result<Change> DecodeChange(std::string_view bytes);
+
+}  // namespace rota

@@ -1,0 +1,236 @@
+// The log's encoding of a Change (change.h): version 1, then the kind's index in the variant, the
+// time, and the kind's fields in declaration order. A job is kept as its spec text and parsed
+// again when read, so the log holds exactly what the user submitted.
+#include <type_traits>
+
+#include "core/bytes.h"
+#include "core/validate.h"
+#include "engine/change.h"
+#include "spec/spec_parser.h"
+
+namespace rota {
+
+namespace {
+
+constexpr uint64_t kVersion = 1;
+
+constexpr const char* kKindNames[] = {
+    "job_submitted", "cancel_requested", "job_retried", "signal_posted", "config_set",
+    "epoch_started", "host_registered",  "host_lost",   "placements",    "run_ended",
+    "timeout_due",   "backoff_over",
+};
+static_assert(std::size(kKindNames) == std::variant_size_v<decltype(Change::what)>);
+
+void WriteStrings(ByteWriter& w, const std::vector<std::string>& v) {
+  w.U64(v.size());
+  for (const std::string& s : v) w.Str(s);
+}
+
+std::vector<std::string> ReadStrings(ByteReader& r) {
+  std::vector<std::string> v(r.Count());
+  for (std::string& s : v) s = std::string(r.Str());
+  return v;
+}
+
+void Write(ByteWriter& w, const change::JobSubmitted& c) {
+  w.Str(c.spec_text);
+  w.Str(c.log_dir);
+  w.Bool(c.teardown);
+}
+void Write(ByteWriter& w, const change::CancelRequested& c) {
+  w.U64(c.job);
+  w.Str(c.reason);
+}
+void Write(ByteWriter& w, const change::JobRetried& c) { w.U64(c.job); }
+void Write(ByteWriter& w, const change::SignalPosted& c) { w.Str(c.key); }
+void Write(ByteWriter& w, const change::ConfigSet& c) {
+  w.U64(c.values.size());
+  for (const auto& [key, value] : c.values) {
+    w.Str(key);
+    w.Str(value);
+  }
+}
+void Write(ByteWriter& w, const change::EpochStarted& c) {
+  w.U64(c.epoch);
+  w.U64(c.seq_floor);
+}
+void Write(ByteWriter& w, const change::HostRegistered& c) {
+  w.Str(c.info.name);
+  w.Double(c.info.total.cores);
+  w.I64(c.info.total.memory);
+  w.I64(c.info.total.gpus);
+  WriteStrings(w, c.info.tags);
+  WriteStrings(w, c.info.pools);
+}
+void Write(ByteWriter& w, const change::HostLost& c) {
+  w.Str(c.name);
+  w.Str(c.reason);
+}
+void Write(ByteWriter& w, const change::Placements& c) {
+  w.U64(c.placements.size());
+  for (const change::Placements::Place& p : c.placements) {
+    w.U64(p.job);
+    w.U64(p.task);
+    w.U64(p.instance);
+    w.U64(p.host);
+  }
+  w.U64(c.preempted.size());
+  for (RunId run : c.preempted) w.U64(run);
+}
+void Write(ByteWriter& w, const change::RunEnded& c) {
+  w.U64(c.exit.run);
+  w.I64(c.exit.exit_code);
+  w.I64(c.exit.term_signal);
+  w.Bool(c.exit.launch_failed);
+  w.Str(c.exit.error);
+  w.Bool(c.exit.lost);
+  w.U64(c.epoch);
+  w.Str(c.host);
+}
+void Write(ByteWriter& w, const change::TimeoutDue& c) { w.U64(c.run); }
+void Write(ByteWriter& w, const change::BackoffOver& c) {
+  w.U64(c.job);
+  w.U64(c.instance);
+}
+
+Error Bad(std::string why) { return MakeError("bad_change", std::move(why)); }
+
+Result<change::JobSubmitted> ReadJobSubmitted(ByteReader& r) {
+  change::JobSubmitted c;
+  c.spec_text = std::string(r.Str());
+  c.log_dir = std::string(r.Str());
+  c.teardown = r.Bool();
+  if (!r.ok()) return Bad("truncated job");
+  ParsedSpec parsed = ParseSpec(c.spec_text, "logged job");
+  std::vector<Error> problems = std::move(parsed.errors);
+  if (problems.empty()) {
+    ValidateOptions options;
+    options.local = false;
+    problems = ValidateJob(parsed.job, options);
+  }
+  if (!problems.empty()) return Bad("a logged job no longer parses: " + problems.front().message);
+  c.spec = std::make_shared<const JobSpec>(std::move(parsed.job));
+  return c;
+}
+
+Result<Change> ReadWhat(ByteReader& r, uint64_t kind, Change& out) {
+  switch (kind) {
+    case 0: {
+      Result<change::JobSubmitted> job = ReadJobSubmitted(r);
+      if (!job.ok()) return job.error();
+      out.what = std::move(job.value());
+      break;
+    }
+    case 1: {
+      change::CancelRequested c;
+      c.job = static_cast<JobId>(r.U64());
+      c.reason = std::string(r.Str());
+      out.what = std::move(c);
+      break;
+    }
+    case 2: out.what = change::JobRetried{static_cast<JobId>(r.U64())}; break;
+    case 3: out.what = change::SignalPosted{std::string(r.Str())}; break;
+    case 4: {
+      change::ConfigSet c;
+      for (uint64_t n = r.Count(); n > 0; --n) {
+        std::string key(r.Str());
+        c.values[key] = std::string(r.Str());
+      }
+      out.what = std::move(c);
+      break;
+    }
+    case 5: {
+      change::EpochStarted c;
+      c.epoch = r.U64();
+      c.seq_floor = r.U64();
+      out.what = c;
+      break;
+    }
+    case 6: {
+      change::HostRegistered c;
+      c.info.name = std::string(r.Str());
+      c.info.total.cores = r.Double();
+      c.info.total.memory = r.I64();
+      c.info.total.gpus = static_cast<int>(r.I64());
+      c.info.tags = ReadStrings(r);
+      c.info.pools = ReadStrings(r);
+      out.what = std::move(c);
+      break;
+    }
+    case 7: {
+      change::HostLost c;
+      c.name = std::string(r.Str());
+      c.reason = std::string(r.Str());
+      out.what = std::move(c);
+      break;
+    }
+    case 8: {
+      change::Placements c;
+      c.placements.resize(r.Count());
+      for (change::Placements::Place& p : c.placements) {
+        p.job = static_cast<JobId>(r.U64());
+        p.task = static_cast<uint32_t>(r.U64());
+        p.instance = static_cast<uint32_t>(r.U64());
+        p.host = static_cast<uint32_t>(r.U64());
+      }
+      c.preempted.resize(r.Count());
+      for (RunId& run : c.preempted) run = r.U64();
+      out.what = std::move(c);
+      break;
+    }
+    case 9: {
+      change::RunEnded c;
+      c.exit.run = r.U64();
+      c.exit.exit_code = static_cast<int>(r.I64());
+      c.exit.term_signal = static_cast<int>(r.I64());
+      c.exit.launch_failed = r.Bool();
+      c.exit.error = std::string(r.Str());
+      c.exit.lost = r.Bool();
+      c.epoch = r.U64();
+      c.host = std::string(r.Str());
+      out.what = std::move(c);
+      break;
+    }
+    case 10: out.what = change::TimeoutDue{r.U64()}; break;
+    case 11: {
+      change::BackoffOver c;
+      c.job = static_cast<JobId>(r.U64());
+      c.instance = static_cast<uint32_t>(r.U64());
+      out.what = c;
+      break;
+    }
+    default: return Bad("unknown change kind " + std::to_string(kind));
+  }
+  if (!r.ok()) return Bad(std::string("truncated ") + kKindNames[kind]);
+  return std::move(out);
+}
+
+}  // namespace
+
+const char* ChangeKindName(const Change& change) { return kKindNames[change.what.index()]; }
+
+std::string EncodeChange(const Change& change) {
+  ByteWriter w;
+  w.U64(kVersion);
+  w.U64(change.what.index());
+  w.I64(change.ts_us);
+  std::visit([&](const auto& what) { Write(w, what); }, change.what);
+  return w.Take();
+}
+
+Result<Change> DecodeChange(std::string_view bytes) {
+  ByteReader r(bytes);
+  const uint64_t version = r.U64();
+  if (!r.ok() || version != kVersion) {
+    return Bad("change version " + std::to_string(version) + " is not one this rota reads");
+  }
+  const uint64_t kind = r.U64();
+  Change out;
+  out.ts_us = r.I64();
+  if (!r.ok()) return Bad("truncated change");
+  Result<Change> decoded = ReadWhat(r, kind, out);
+  if (decoded.ok() && !r.at_end()) return Bad("trailing bytes after a change");
+  return decoded;
+}
+
+}  // namespace rota

@@ -1,4 +1,5 @@
 #include "store/sqlite_store.h"
+#include "store/sqlite_util.h"
 
 #include <algorithm>
 #include <chrono>
@@ -9,6 +10,9 @@
 #include <utility>
 
 namespace rota {
+
+using namespace sqlite_util;
+
 namespace {
 
 // How long a statement waits for another connection's lock before failing with "database is
@@ -19,64 +23,6 @@ int64_t NowMicros() {
   return std::chrono::duration_cast<std::chrono::microseconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
-}
-
-// Resets a cached statement and clears its bindings when the scope ends, whichever way it ends.
-// A reset statement also ends the read transaction it held open, which would otherwise keep WAL
-// checkpoints from finishing. Bindings are SQLITE_STATIC, so they must not outlive the scope.
-class ResetOnExit {
- public:
-  explicit ResetOnExit(sqlite3_stmt* statement) : statement_(statement) {}
-  ResetOnExit(const ResetOnExit&) = delete;
-  ResetOnExit& operator=(const ResetOnExit&) = delete;
-  ~ResetOnExit() {
-    sqlite3_reset(statement_);
-    sqlite3_clear_bindings(statement_);
-  }
-
- private:
-  sqlite3_stmt* statement_;
-};
-
-int BindOne(sqlite3_stmt* s, int index, int64_t value) {
-  return sqlite3_bind_int64(s, index, static_cast<sqlite3_int64>(value));
-}
-int BindOne(sqlite3_stmt* s, int index, uint64_t value) {
-  return sqlite3_bind_int64(s, index, static_cast<sqlite3_int64>(value));
-}
-int BindOne(sqlite3_stmt* s, int index, const std::string& value) {
-  return sqlite3_bind_text(s, index, value.data(), static_cast<int>(value.size()), SQLITE_STATIC);
-}
-
-// Binds `values` to ?1, ?2, ... in order; returns the first failure's code, or SQLITE_OK.
-template <class... Values>
-int BindAll(sqlite3_stmt* statement, const Values&... values) {
-  int index = 0;
-  int rc = SQLITE_OK;
-  ((rc = rc == SQLITE_OK ? BindOne(statement, ++index, values) : rc), ...);
-  return rc;
-}
-
-// Binds `values` and runs a statement that returns no rows. SQLITE_DONE means it worked.
-template <class... Values>
-int StepOnce(sqlite3_stmt* statement, const Values&... values) {
-  int rc = BindAll(statement, values...);
-  return rc == SQLITE_OK ? sqlite3_step(statement) : rc;
-}
-
-std::string ColumnText(sqlite3_stmt* s, int column) {
-  const unsigned char* text = sqlite3_column_text(s, column);
-  if (text == nullptr) return {};
-  return std::string(reinterpret_cast<const char*>(text),
-                     static_cast<size_t>(sqlite3_column_bytes(s, column)));
-}
-
-int64_t ColumnInt64(sqlite3_stmt* s, int column) {
-  return static_cast<int64_t>(sqlite3_column_int64(s, column));
-}
-
-uint64_t ColumnUint64(sqlite3_stmt* s, int column) {
-  return static_cast<uint64_t>(sqlite3_column_int64(s, column));
 }
 
 }  // namespace
@@ -330,21 +276,6 @@ Result<uint64_t> SQLiteStore::LastEventSeq() {
   return ColumnUint64(max_seq_.get(), 0);
 }
 
-Result<uint64_t> SQLiteStore::ImportLegacy(const std::vector<std::string>& entries) {
-  std::lock_guard<std::mutex> lock(write_mu_);
-  Result<Unit> done = InTransaction([&]() -> Result<Unit> {
-    Result<Unit> written = WriteEntries(entries);
-    if (!written.ok()) return written;
-    return Execute(writer_.get(),
-                   "DELETE FROM runs; DELETE FROM job_retries; DELETE FROM jobs;"
-                   " DELETE FROM signals; DELETE FROM config; DELETE FROM agents;",
-                   "could not empty the version 2 tables of");
-  });
-  if (!done.ok()) return done.error();
-  last_lsn_ += entries.size();
-  return last_lsn_;
-}
-
 Result<Unit> SQLiteStore::WriteEvents(const std::vector<EventRecord>& events) {
   if (events.empty()) return Unit{};
   std::lock_guard<std::mutex> lock(write_mu_);
@@ -374,68 +305,6 @@ Result<Unit> SQLiteStore::WriteEvents(const std::vector<EventRecord>& events) {
   Result<Unit> durable = Execute(db, "PRAGMA synchronous=FULL", "could not write events to");
   if (!done.ok()) return done;
   return durable;
-}
-
-Result<StoredState> SQLiteStore::LoadLegacy() {
-  std::lock_guard<std::mutex> lock(write_mu_);
-  sqlite3* db = writer_.get();
-  // One read transaction, so that the tables agree with each other.
-  Result<Unit> begun = Execute(db, "BEGIN", "could not load from");
-  if (!begun.ok()) return begun.error();
-  StoredState state;
-  auto read_all = [&](const char* sql,
-                      const std::function<void(sqlite3_stmt*)>& on_row) -> Result<Unit> {
-    Result<Statement> query = Prepare(db, sql);
-    if (!query.ok()) return query.error();
-    int rc = SQLITE_OK;
-    while ((rc = sqlite3_step(query->get())) == SQLITE_ROW) on_row(query->get());
-    if (rc != SQLITE_DONE) return IoError("could not load from", db);
-    return Unit{};
-  };
-  const std::pair<const char*, std::function<void(sqlite3_stmt*)>> queries[] = {
-      {"SELECT id, name, queue, priority, spec_text, spec_format, submitted_us, state,"
-       " finished_us FROM jobs ORDER BY id",
-       [&](sqlite3_stmt* s) {
-         state.jobs.push_back(JobRecord{ColumnUint64(s, 0), ColumnText(s, 1), ColumnText(s, 2),
-                                        sqlite3_column_int(s, 3), ColumnText(s, 4),
-                                        ColumnText(s, 5), ColumnInt64(s, 6), ColumnText(s, 7),
-                                        ColumnInt64(s, 8)});
-       }},
-      {"SELECT id, job_id, task, instance, attempt, epoch, host, state, exit_code, started_us,"
-       " ended_us FROM runs ORDER BY id",
-       [&](sqlite3_stmt* s) {
-         std::optional<int> exit_code;
-         if (sqlite3_column_type(s, 8) != SQLITE_NULL) exit_code = sqlite3_column_int(s, 8);
-         state.runs.push_back(RunRecord{ColumnUint64(s, 0), ColumnUint64(s, 1), ColumnText(s, 2),
-                                        sqlite3_column_int(s, 3), sqlite3_column_int(s, 4),
-                                        ColumnUint64(s, 5), ColumnText(s, 6), ColumnText(s, 7),
-                                        exit_code, ColumnInt64(s, 9), ColumnInt64(s, 10)});
-       }},
-      {"SELECT job_id, at_us FROM job_retries ORDER BY rowid",
-       [&](sqlite3_stmt* s) { state.job_retries.emplace_back(ColumnUint64(s, 0), ColumnInt64(s, 1)); }},
-      {"SELECT key, posted_us FROM signals",
-       [&](sqlite3_stmt* s) { state.signals[ColumnText(s, 0)] = ColumnInt64(s, 1); }},
-      {"SELECT key, value FROM config",
-       [&](sqlite3_stmt* s) { state.config[ColumnText(s, 0)] = ColumnText(s, 1); }},
-      {"SELECT id, name, resources_json, registered_us, last_heartbeat_us, state FROM agents"
-       " ORDER BY id",
-       [&](sqlite3_stmt* s) {
-         state.agents.push_back(AgentRecord{ColumnText(s, 0), ColumnText(s, 1), ColumnText(s, 2),
-                                            ColumnInt64(s, 3), ColumnInt64(s, 4),
-                                            ColumnText(s, 5)});
-       }},
-      {"SELECT coalesce(max(seq), 0) FROM events",
-       [&](sqlite3_stmt* s) { state.last_seq = ColumnUint64(s, 0); }},
-  };
-  for (const auto& [sql, on_row] : queries) {
-    Result<Unit> read = read_all(sql, on_row);
-    if (!read.ok()) {
-      RollBackIfOpen();
-      return read.error();
-    }
-  }
-  RollBackIfOpen();  // ends the read transaction; nothing was written
-  return state;
 }
 
 Result<std::vector<EventRecord>> SQLiteStore::EventsSince(uint64_t after, size_t limit) {

@@ -21,6 +21,7 @@
 #include <deque>
 #include <map>
 #include <set>
+#include <unordered_set>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -100,6 +101,12 @@ class Engine {
   // timeout from `now` to come back.
   void BeginReplay() { replaying_ = true; }
   void EndReplay(TimePoint now);
+
+  // Snapshots (engine_snapshot.cc): the whole state Apply built, canonically encoded (equal
+  // states, equal bytes). REQUIRES for EncodeSnapshot: every job was submitted with its text.
+  // LoadSnapshot REQUIRES a new engine; error "bad_snapshot" when the bytes cannot be read back.
+  std::string EncodeSnapshot() const;
+  Result<Unit> LoadSnapshot(std::string_view bytes);
 
   // --- Shorthands: each stamps one change with the clock and applies it (`rota run`, tests) -----
   JobId Submit(JobSpec spec, const SubmitOptions& options);   // REQUIRES: ValidateJob passed

@@ -202,10 +202,9 @@ void Engine::Start(JobId id, uint32_t i, uint32_t host) {
   }
   SetStatus(job, inst, InstanceStatus::kRunning);
   ++inst.attempts;
-  runs_.push_back(RunState{id, i});
-  inst.run = runs_.size();
+  inst.run = ++last_run_;
+  RunState& run = runs_.emplace(inst.run, RunState{id, i}).first->second;
   if (host != kNoHost) {
-    RunState& run = runs_.back();
     run.host = host;
     run.epoch = epoch_;
     OccupyHost(inst.run);
@@ -220,14 +219,14 @@ void Engine::Start(JobId id, uint32_t i, uint32_t host) {
   if (task.spec->timeout && !job.teardown) {
     const int64_t at =
         now_us_ + std::chrono::duration_cast<std::chrono::microseconds>(*task.spec->timeout).count();
-    runs_.back().timeout_at = at;
+    run.timeout_at = at;
     AddDeadline(inst.run, at);
   }
   if (!replaying_) Launch(inst.run);
 }
 
 void Engine::Launch(RunId r) {
-  const RunState& run = runs_[r - 1];
+  const RunState& run = runs_.at(r);
   const JobState& job = *jobs_[run.job];
   const InstanceState& inst = job.instances[run.instance];
   const TaskState& task = job.tasks[inst.task];
@@ -260,9 +259,9 @@ std::string Engine::DescribeExit(const RunExit& exit, const RunState& run,
 }
 
 void Engine::HandleExit(const RunExit& exit) {
-  if (exit.run == 0 || exit.run > runs_.size()) return;
-  RunState& run = runs_[exit.run - 1];
-  if (!run.active) return;
+  RunState* found = FindRun(exit.run);
+  if (found == nullptr || !found->active) return;
+  RunState& run = *found;
   run.active = false;
   JobState& job = *jobs_[run.job];
   InstanceState& inst = job.instances[run.instance];
@@ -311,6 +310,7 @@ void Engine::HandleExit(const RunExit& exit) {
       }
     }
   }
+  runs_.erase(exit.run);   // ended: out of memory (its instance keeps the id)
 }
 
 void Engine::CancelJob(JobId id, std::string_view reason) {
@@ -322,7 +322,7 @@ void Engine::CancelJob(JobId id, std::string_view reason) {
     InstanceState& inst = job.instances[i];
     if (IsFinal(inst.status)) continue;
     if (inst.status == InstanceStatus::kRunning) {
-      RunState& run = runs_[inst.run - 1];
+      RunState& run = runs_.at(inst.run);
       if (run.cancel_requested) continue;
       run.cancel_requested = true;
       SignalRun(inst.run, SIGTERM);
@@ -335,9 +335,7 @@ void Engine::CancelJob(JobId id, std::string_view reason) {
 }
 
 void Engine::KillAll() {
-  for (size_t r = 0; r < runs_.size(); ++r) {
-    if (runs_[r].active) launcher_.Signal(r + 1, SIGKILL);
-  }
+  for (const auto& [id, run] : runs_) launcher_.Signal(id, SIGKILL);
 }
 
 std::vector<PoolView> Engine::Pools() const {

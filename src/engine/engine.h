@@ -191,7 +191,7 @@ class Engine {
   std::vector<std::pair<RunId, uint64_t>> ActiveRuns(std::string_view host) const;
   // Hands an active run to its launcher again (an assignment that never reached its agent).
   void Relaunch(RunId run);
-  RunId last_run() const { return runs_.size(); }
+  RunId last_run() const { return last_run_; }
   // Why an unfinished instance is not running, exactly (docs/api.md "why"); "" when it runs.
   std::string WhyPending(JobId id, uint32_t instance) const;
 
@@ -211,16 +211,16 @@ class Engine {
     uint32_t running = 0;
     std::deque<uint64_t> ready;   // InstanceRefs, FIFO; entries no longer kReady are dropped
   };
+  // An active run: ended runs leave memory (what a report about one gets is "has ended").
   struct RunState {
     JobId job;
     uint32_t instance;
-    bool active = true;
+    bool active = true;        // false only while its end is being handled
     bool timed_out = false;
     bool cancel_requested = false;
     bool preempted = false;    // the scheduler preempted it: requeue without spending a retry
     int64_t timeout_at = 0;    // when its timeout is due (0: none)
     uint32_t host = kNoHost;   // server mode: index into hosts_
-    uint32_t active_pos = 0;   // server mode: index into active_runs_ while active
     uint64_t epoch = 0;
   };
   static constexpr uint32_t kNoHost = ~0u;
@@ -245,6 +245,7 @@ class Engine {
   void ApplyWhat(const Change& c, const change::TimeoutDue& what);
   void ApplyWhat(const Change& c, const change::BackoffOver& what);
   bool RetryJob(JobId id);
+  std::vector<uint64_t> ReadyLine(const PoolState& pool) const;
   void SignalRun(RunId run, int signo);   // an effect: SIGTERM also arms the SIGKILL escalation
   Change Stamped(decltype(Change::what) what) const { return Change{clock_.UnixMicros(), std::move(what)}; }
   struct Pending {   // an instance whose final state still has to be propagated
@@ -269,7 +270,7 @@ class Engine {
   void Install(JobId id, JobSpec spec, const SubmitOptions& options, bool announce);
   void Lose(uint32_t host, std::string_view reason);
   void OccupyHost(RunId run);      // charges the run's need to its host and its queue
-  void ReleaseHost(RunState& run, const TaskSpec& task);
+  void ReleaseHost(const RunState& run, const TaskSpec& task);
   // engine_cycle.cc
   sched::Snapshot BaseSnapshot() const;   // everything but pending and running
   sched::Snapshot CycleSnapshot();
@@ -283,7 +284,14 @@ class Engine {
   uint32_t QueueIndex(const std::string& name);
   uint32_t FarmPoolIndex(const std::string& name);
   sched::Amount& Held(const JobState& job, const TaskState& task);
-  void TrackRun(RunId run, bool active);
+  RunState* FindRun(RunId run) {
+    auto it = runs_.find(run);
+    return it == runs_.end() ? nullptr : &it->second;
+  }
+  const RunState* FindRun(RunId run) const {
+    auto it = runs_.find(run);
+    return it == runs_.end() ? nullptr : &it->second;
+  }
   std::optional<TimePoint> HostDeadline() const;
   int HostIndex(std::string_view name) const;
   void Finish(JobId id, uint32_t inst, InstanceStatus status);
@@ -309,7 +317,8 @@ class Engine {
   std::vector<std::unique_ptr<JobState>> jobs_;
   std::vector<PoolState> pools_;
   std::unordered_map<std::string, uint32_t> pool_index_;
-  std::vector<RunState> runs_;   // runs_[run - 1]
+  std::map<RunId, RunState> runs_;   // the active runs, in start order
+  RunId last_run_ = 0;
   std::set<std::pair<int64_t, uint64_t>> deadlines_;    // (at, key)
   std::unordered_map<uint64_t, int64_t> deadline_at_;  // key -> at
   std::priority_queue<std::pair<int64_t, RunId>, std::vector<std::pair<int64_t, RunId>>,
@@ -332,7 +341,6 @@ class Engine {
   std::unordered_map<uint64_t, sched::Amount> held_;
   std::vector<sched::Amount> history_;   // per queue
   TimePoint history_at_{};
-  std::vector<RunId> active_runs_;
   sched::SchedConfig sched_config_;
   std::function<void()> cycle_wake_;
   // The result being applied, and the next placement of it to reconcile and apply.

@@ -74,15 +74,15 @@ void Engine::ApplyWhat(const Change& c, const change::EpochStarted& what) {
 
 void Engine::ApplyWhat(const Change& c, const change::RunEnded& what) {
   const RunExit& exit = what.exit;
-  if (exit.run == 0 || exit.run > runs_.size() || !runs_[exit.run - 1].active) return Drop(c);
+  if (FindRun(exit.run) == nullptr) return Drop(c);
   if (options_.placement && !CheckToken(exit.run, what.epoch, what.host).empty()) return Drop(c);
   HandleExit(exit);
 }
 
 void Engine::ApplyWhat(const Change& c, const change::TimeoutDue& what) {
-  if (what.run == 0 || what.run > runs_.size()) return Drop(c);
-  RunState& run = runs_[what.run - 1];
-  if (!run.active || run.timeout_at == 0 || run.timeout_at > now_us_) return Drop(c);
+  RunState* found = FindRun(what.run);
+  if (found == nullptr || found->timeout_at == 0 || found->timeout_at > now_us_) return Drop(c);
+  RunState& run = *found;
   RemoveDeadline(what.run);
   if (run.cancel_requested || run.timed_out) return;
   run.timed_out = true;
@@ -146,7 +146,7 @@ void Engine::FireEffects(int64_t now_us) {
   while (!kills_.empty() && kills_.top().first <= now_us) {
     const RunId run = kills_.top().second;
     kills_.pop();
-    if (runs_[run - 1].active) launcher_.Signal(run, SIGKILL);
+    if (FindRun(run) != nullptr) launcher_.Signal(run, SIGKILL);
   }
 }
 
@@ -156,9 +156,7 @@ void Engine::EndReplay(TimePoint now) {
     host.last_seen = now;
     host.seen = true;
   }
-  for (RunId r = 1; r <= runs_.size(); ++r) {
-    const RunState& run = runs_[r - 1];
-    if (!run.active) continue;
+  for (const auto& [r, run] : runs_) {
     if (run.host != kNoHost || !options_.placement) Launch(r);
     if (run.cancel_requested || run.timed_out || run.preempted) SignalRun(r, SIGTERM);
   }
@@ -181,10 +179,9 @@ void Engine::PostSignal(std::string_view key) { Apply(Stamped(change::SignalPost
 void Engine::OnRunExit(const RunExit& exit) {
   change::RunEnded what;
   what.exit = exit;
-  if (exit.run != 0 && exit.run <= runs_.size()) {
-    const RunState& run = runs_[exit.run - 1];
-    what.epoch = run.epoch;
-    if (run.host != kNoHost) what.host = hosts_[run.host].info.name;
+  if (const RunState* run = FindRun(exit.run)) {
+    what.epoch = run->epoch;
+    if (run->host != kNoHost) what.host = hosts_[run->host].info.name;
   }
   Apply(Stamped(std::move(what)));
 }

@@ -48,20 +48,6 @@ sched::Amount& Engine::Held(const JobState& job, const TaskState& task) {
   return held_[(uint64_t{job.queue} << 32) | pools_[task.pool].farm_pool];
 }
 
-void Engine::TrackRun(RunId r, bool active) {
-  RunState& run = runs_[r - 1];
-  if (active) {
-    run.active_pos = static_cast<uint32_t>(active_runs_.size());
-    active_runs_.push_back(r);
-    return;
-  }
-  const uint32_t pos = run.active_pos;
-  if (pos >= active_runs_.size() || active_runs_[pos] != r) return;
-  active_runs_[pos] = active_runs_.back();
-  runs_[active_runs_[pos] - 1].active_pos = pos;
-  active_runs_.pop_back();
-}
-
 void Engine::SetSchedConfig(sched::SchedConfig config) {
   sched_config_ = std::move(config);
   for (const auto& [name, setting] : sched_config_.queues) QueueIndex(name);
@@ -223,9 +209,8 @@ sched::Snapshot Engine::CycleSnapshot() {
   }
   dirty_pools_.clear();
   if (snap.preemption != sched::Preemption::kOff) {
-    snap.running.reserve(active_runs_.size());
-    for (RunId r : active_runs_) {
-      const RunState& run = runs_[r - 1];
+    snap.running.reserve(runs_.size());
+    for (const auto& [r, run] : runs_) {
       if (run.cancel_requested || run.preempted || run.host == kNoHost) continue;
       const JobState& job = *jobs_[run.job];
       const TaskState& task = job.tasks[job.instances[run.instance].task];
@@ -387,8 +372,8 @@ bool Engine::IsGangKey(uint64_t key) const {
 
 void Engine::ApplyPreemptions(const std::vector<uint64_t>& runs) {
   for (uint64_t run : runs) {
-    if (run == 0 || run > runs_.size() || !runs_[run - 1].active ||
-        runs_[run - 1].cancel_requested || runs_[run - 1].preempted) {
+    const RunState* found = FindRun(run);
+    if (found == nullptr || found->cancel_requested || found->preempted) {
       ++cycle_stats_.decisions_dropped;
       continue;
     }
@@ -399,7 +384,7 @@ void Engine::ApplyPreemptions(const std::vector<uint64_t>& runs) {
 
 // SIGTERM now, SIGKILL after the grace period, as for a cancel; the exit requeues the instance.
 void Engine::Preempt(RunId r) {
-  runs_[r - 1].preempted = true;
+  runs_.at(r).preempted = true;
   ++cycle_stats_.preemptions;
   SignalRun(r, SIGTERM);
 }

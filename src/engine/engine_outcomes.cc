@@ -183,8 +183,8 @@ void Engine::Emit(EventType type, const JobState& job, const InstanceState* inst
   e.attempt = attempt;
   e.host = options_.host;
   if (options_.placement && inst != nullptr && inst->run != 0 && type != EventType::kTaskSkipped) {
-    const RunState& run = runs_[inst->run - 1];
-    if (run.host != kNoHost) e.host = hosts_[run.host].info.name;
+    const RunState* run = FindRun(inst->run);   // none once it ended (an instance in backoff)
+    if (run != nullptr && run->host != kNoHost) e.host = hosts_[run->host].info.name;
   }
   e.exit_code = exit_code;
   e.reason = reason;

@@ -64,9 +64,11 @@ void Engine::ApplyWhat(const Change& c, const change::HostLost& what) {
 
 void Engine::Lose(uint32_t h, std::string_view reason) {
   hosts_[h].alive = false;
-  for (RunId r = 1; r <= runs_.size(); ++r) {
-    const RunState& run = runs_[r - 1];
-    if (!run.active || run.host != h) continue;
+  std::vector<RunId> lost;
+  for (const auto& [r, run] : runs_) {
+    if (run.host == h) lost.push_back(r);
+  }
+  for (RunId r : lost) {
     RunExit exit;
     exit.run = r;
     exit.lost = true;
@@ -87,7 +89,7 @@ std::optional<TimePoint> Engine::HostDeadline() const {
 }
 
 void Engine::OccupyHost(RunId r) {
-  RunState& run = runs_[r - 1];
+  const RunState& run = runs_.at(r);
   const JobState& job = *jobs_[run.job];
   const TaskState& task = job.tasks[job.instances[run.instance].task];
   const Resources& need = task.spec->resources;
@@ -100,10 +102,9 @@ void Engine::OccupyHost(RunId r) {
   held.cores += need.cores;
   held.memory += need.memory_bytes;
   held.gpus += need.gpus;
-  TrackRun(r, true);
 }
 
-void Engine::ReleaseHost(RunState& run, const TaskSpec& spec) {
+void Engine::ReleaseHost(const RunState& run, const TaskSpec& spec) {
   if (run.host == kNoHost) return;
   const Resources& need = spec.resources;
   HostState& h = hosts_[run.host];
@@ -116,7 +117,6 @@ void Engine::ReleaseHost(RunState& run, const TaskSpec& spec) {
   held.cores -= need.cores;
   held.memory -= need.memory_bytes;
   held.gpus -= need.gpus;
-  TrackRun(static_cast<RunId>(&run - runs_.data()) + 1, false);
   cycle_needed_ = true;   // freed capacity
 }
 
@@ -130,9 +130,10 @@ std::vector<std::pair<RunId, uint64_t>> Engine::UnwantedRuns(
 }
 
 std::string Engine::CheckToken(RunId run, uint64_t epoch, std::string_view host) const {
-  if (run == 0 || run > runs_.size()) return "run " + std::to_string(run) + " is unknown";
-  const RunState& r = runs_[run - 1];
-  if (!r.active) return "run " + std::to_string(run) + " has ended";
+  if (run == 0 || run > last_run_) return "run " + std::to_string(run) + " is unknown";
+  const RunState* found = FindRun(run);
+  if (found == nullptr || !found->active) return "run " + std::to_string(run) + " has ended";
+  const RunState& r = *found;
   if (r.epoch != epoch) {
     return "run " + std::to_string(run) + " belongs to epoch " + std::to_string(r.epoch) +
            ", not " + std::to_string(epoch);
@@ -147,22 +148,22 @@ std::vector<std::pair<RunId, uint64_t>> Engine::ActiveRuns(std::string_view host
   std::vector<std::pair<RunId, uint64_t>> out;
   const int h = HostIndex(host);
   if (h < 0 || hosts_[h].running == 0) return out;
-  for (RunId r = 1; r <= runs_.size(); ++r) {
-    const RunState& run = runs_[r - 1];
-    if (run.active && run.host == static_cast<uint32_t>(h)) out.emplace_back(r, run.epoch);
+  for (const auto& [r, run] : runs_) {
+    if (run.host == static_cast<uint32_t>(h)) out.emplace_back(r, run.epoch);
   }
   return out;
 }
 
 void Engine::Relaunch(RunId run) {
-  if (run == 0 || run > runs_.size() || !runs_[run - 1].active) return;
+  if (FindRun(run) == nullptr) return;
   Launch(run);
 }
 
 RunView Engine::Run(RunId run) const {
   RunView v;
-  if (run == 0 || run > runs_.size()) return v;
-  const RunState& r = runs_[run - 1];
+  const RunState* found = FindRun(run);
+  if (found == nullptr) return v;   // unknown, or ended
+  const RunState& r = *found;
   const JobState& job = *jobs_[r.job];
   const InstanceState& inst = job.instances[r.instance];
   v.job_id = JobIdOf(job);

@@ -69,6 +69,28 @@ void WriteInstance(ByteWriter& w, const InstanceState& inst) {
   w.Str(inst.reason);
 }
 
+// `b` continues a group that `a` started `k` instances before: the same state, and a run id k
+// above (instances placed in order) or both none.
+bool Continues(const InstanceState& a, const InstanceState& b, uint64_t k) {
+  return a.status == b.status && a.attempts == b.attempts && a.preemptions == b.preemptions &&
+         a.unmet == b.unmet && (a.run == 0 ? b.run == 0 : b.run == a.run + k) &&
+         a.unneeded == b.unneeded && a.exit_code == b.exit_code && a.reason == b.reason;
+}
+
+// A line as runs of consecutive refs (a big job's frames were made ready in order).
+void WriteLine(ByteWriter& w, const std::vector<uint64_t>& line) {
+  size_t runs = 0;
+  for (size_t i = 0; i < line.size(); ++i) runs += i == 0 || line[i] != line[i - 1] + 1;
+  w.U64(runs);
+  for (size_t i = 0; i < line.size();) {
+    size_t end = i + 1;
+    while (end < line.size() && line[end] == line[end - 1] + 1) ++end;
+    w.U64(line[i]);
+    w.U64(end - i);
+    i = end;
+  }
+}
+
 void ReadInstance(ByteReader& r, InstanceState& inst) {
   inst.status = static_cast<InstanceStatus>(std::min<uint64_t>(r.U64(), 7));
   inst.attempts = static_cast<uint16_t>(r.U64());
@@ -81,6 +103,46 @@ void ReadInstance(ByteReader& r, InstanceState& inst) {
 }
 
 }  // namespace
+
+// Of a pool's line, the entries that still mean something: of each ready instance, the one
+// pushed when it last became ready. (An earlier one is left from an earlier time it was ready; a
+// proposer drops such entries as it meets them, so the lines of two engines in the same state
+// differ in those only.)
+std::vector<uint64_t> Engine::ReadyLine(const PoolState& pool) const {
+  const std::deque<uint64_t>& line = pool.ready;
+  std::vector<uint64_t> out;
+  // Usually no ready instance is in the line twice: then the entries of ready instances are as
+  // many as the pool's ready instances, and that is the answer.
+  const uint32_t ready = pool.view.count(InstanceStatus::kReady);
+  out.reserve(ready);
+  for (uint64_t ref : line) {
+    if (jobs_[ref >> 32]->instances[static_cast<uint32_t>(ref)].status == InstanceStatus::kReady) {
+      out.push_back(ref);
+    }
+  }
+  if (out.size() == ready) return out;
+  out.clear();
+  std::unordered_map<JobId, std::vector<bool>> seen;   // per job met in the line, by instance
+  JobId last_id = ~JobId{0};
+  std::vector<bool>* last_marks = nullptr;   // a line is mostly long stretches of one job
+  for (auto it = line.rbegin(); it != line.rend(); ++it) {
+    const JobId id = static_cast<JobId>(*it >> 32);
+    const uint32_t i = static_cast<uint32_t>(*it);
+    const JobState& job = *jobs_[id];
+    if (job.instances[i].status != InstanceStatus::kReady) continue;
+    if (id != last_id) {
+      last_id = id;
+      last_marks = &seen[id];
+      if (last_marks->empty()) last_marks->resize(job.instances.size());
+    }
+    std::vector<bool>& marks = *last_marks;
+    if (marks[i]) continue;
+    marks[i] = true;
+    out.push_back(*it);
+  }
+  std::reverse(out.begin(), out.end());
+  return out;
+}
 
 std::string Engine::EncodeSnapshot() const {
   ByteWriter w;
@@ -123,19 +185,7 @@ std::string Engine::EncodeSnapshot() const {
     for (uint32_t count : p.view.by_status) w.U64(count);
     w.U64(p.farm_pool);
     w.U64(p.running);
-    // Only the entries that still mean something: of a ready instance, the one pushed when it
-    // last became ready. (An earlier one is left from an earlier time it was ready; a proposer
-    // drops such entries as it meets them, so the lines of two engines in the same state differ
-    // in those only.)
-    std::vector<uint64_t> ready;
-    std::unordered_set<uint64_t> seen;
-    for (auto it = p.ready.rbegin(); it != p.ready.rend(); ++it) {
-      const InstanceState& inst = jobs_[*it >> 32]->instances[static_cast<uint32_t>(*it)];
-      if (inst.status == InstanceStatus::kReady && seen.insert(*it).second) ready.push_back(*it);
-    }
-    std::reverse(ready.begin(), ready.end());
-    w.U64(ready.size());
-    for (uint64_t ref : ready) w.U64(ref);
+    WriteLine(w, ReadyLine(p));
   }
   w.U64(pool_index_.size());
   for (auto it : Sorted(pool_index_)) {
@@ -183,48 +233,37 @@ std::string Engine::EncodeSnapshot() const {
       w.Bool(t.any_unsuccessful);
     }
     // Instances as (count, state) runs.
-    ByteWriter runs;
+    const std::vector<InstanceState>& all = job->instances;
     uint64_t run_count = 0;
-    std::string previous, current;
-    uint64_t repeat = 0;
-    auto flush = [&] {
-      if (repeat == 0) return;
-      runs.U64(repeat);
-      runs.bytes() += previous;
+    for (size_t i = 0; i < all.size();) {
+      size_t end = i + 1;
+      while (end < all.size() && Continues(all[i], all[end], end - i)) ++end;
       ++run_count;
-    };
-    for (const InstanceState& inst : job->instances) {
-      ByteWriter one;
-      WriteInstance(one, inst);
-      current = one.Take();
-      if (repeat > 0 && current == previous) {
-        ++repeat;
-        continue;
-      }
-      flush();
-      previous = std::move(current);
-      repeat = 1;
+      i = end;
     }
-    flush();
     w.U64(run_count);
-    w.bytes() += runs.bytes();
+    for (size_t i = 0; i < all.size();) {
+      size_t end = i + 1;
+      while (end < all.size() && Continues(all[i], all[end], end - i)) ++end;
+      w.U64(end - i);
+      WriteInstance(w, all[i]);
+      i = end;
+    }
   }
 
+  w.U64(last_run_);
   w.U64(runs_.size());
-  for (const RunState& run : runs_) {
+  for (const auto& [id, run] : runs_) {
+    w.U64(id);
     w.U64(run.job);
     w.U64(run.instance);
-    w.Bool(run.active);
     w.Bool(run.timed_out);
     w.Bool(run.cancel_requested);
     w.Bool(run.preempted);
     w.I64(run.timeout_at);
     w.U64(run.host);
-    w.U64(run.active ? run.active_pos : 0);
     w.U64(run.epoch);
   }
-  w.U64(active_runs_.size());
-  for (RunId r : active_runs_) w.U64(r);
   w.U64(deadline_at_.size());
   for (auto it : Sorted(deadline_at_)) {
     w.U64(it->first);
@@ -282,7 +321,12 @@ Result<Unit> Engine::LoadSnapshot(std::string_view bytes) {
     for (uint32_t& count : p.view.by_status) count = static_cast<uint32_t>(r.U64());
     p.farm_pool = static_cast<uint32_t>(r.U64());
     p.running = static_cast<uint32_t>(r.U64());
-    for (uint64_t n = r.Count(); n > 0; --n) p.ready.push_back(r.U64());
+    for (uint64_t n = r.Count(); n > 0; --n) {   // runs of consecutive refs: first, length
+      const uint64_t first = r.U64();
+      const uint64_t length = r.U64();
+      if (length > (uint64_t{1} << 32) || first + length < first) return bad("a pool's line is too long");
+      for (uint64_t k = 0; k < length; ++k) p.ready.push_back(first + k);
+    }
   }
   for (uint64_t n = r.Count(); n > 0; --n) {
     std::string key(r.Str());
@@ -353,7 +397,7 @@ Result<Unit> Engine::LoadSnapshot(std::string_view bytes) {
         inst.attempts = state.attempts;
         inst.preemptions = state.preemptions;
         inst.unmet = state.unmet;
-        inst.run = state.run;
+        inst.run = state.run == 0 ? 0 : state.run + k;
         inst.unneeded = state.unneeded;
         inst.exit_code = state.exit_code;
         inst.reason = state.reason;
@@ -363,24 +407,25 @@ Result<Unit> Engine::LoadSnapshot(std::string_view bytes) {
     jobs_.push_back(std::move(job));
   }
 
-  runs_.resize(r.Count(), RunState{0, 0});
-  for (RunState& run : runs_) {
+  last_run_ = r.U64();
+  for (uint64_t n = r.Count(); n > 0 && r.ok(); --n) {
+    const RunId id = r.U64();
+    RunState run{0, 0};
     run.job = static_cast<JobId>(r.U64());
     run.instance = static_cast<uint32_t>(r.U64());
-    run.active = r.Bool();
     run.timed_out = r.Bool();
     run.cancel_requested = r.Bool();
     run.preempted = r.Bool();
     run.timeout_at = r.I64();
     run.host = static_cast<uint32_t>(r.U64());
-    run.active_pos = static_cast<uint32_t>(r.U64());
     run.epoch = r.U64();
-    if (run.job >= jobs_.size() || run.instance >= jobs_[run.job]->instances.size() ||
+    if (id == 0 || id > last_run_ || run.job >= jobs_.size() ||
+        run.instance >= jobs_[run.job]->instances.size() ||
         (run.host != kNoHost && run.host >= hosts_.size())) {
       return bad("a run refers to what the snapshot lacks");
     }
+    runs_.emplace(id, run);
   }
-  for (uint64_t n = r.Count(); n > 0; --n) active_runs_.push_back(r.U64());
   for (uint64_t n = r.Count(); n > 0; --n) {
     const uint64_t key = r.U64();
     const int64_t at = r.I64();
@@ -398,9 +443,6 @@ Result<Unit> Engine::LoadSnapshot(std::string_view bytes) {
         return bad("a pool's line refers to an instance the snapshot lacks");
       }
     }
-  }
-  for (RunId run : active_runs_) {
-    if (run == 0 || run > runs_.size()) return bad("an active run the snapshot lacks");
   }
   cycle_needed_ = true;
   return Unit{};

@@ -46,10 +46,21 @@ Result<Unit> ServerCore::Restore(const std::map<std::string, std::string>& setti
   if (!last_seq.ok()) return last_seq.error();
   events_.skip_through = *last_seq;
   engine_.BeginReplay();
-  if (Result<Unit> imported = ImportLegacy(); !imported.ok()) return imported;
-  uint64_t after = imported_through_;
-  if (Result<std::optional<SnapshotRecord>> snapshot = store_.LatestSnapshot(); !snapshot.ok()) {
-    return snapshot.error();
+  Result<std::optional<SnapshotRecord>> snapshot = store_.LatestSnapshot();
+  if (!snapshot.ok()) return snapshot.error();
+  Result<std::unique_ptr<Snapshotter>> started =
+      Snapshotter::Start(store_, options_.snapshots, options_.engine, *snapshot);
+  if (!started.ok()) return MakeError("store_corrupt", "the latest snapshot cannot be read back: " + started.error().message);
+  snapshotter_ = std::move(started).value();
+  uint64_t after = 0;
+  if (*snapshot) {
+    if (Result<Unit> loaded = engine_.LoadSnapshot((*snapshot)->bytes); !loaded.ok()) {
+      return MakeError("store_corrupt", "the latest snapshot cannot be read back: " + loaded.error().message);
+    }
+    after = (*snapshot)->lsn;
+  } else {
+    if (Result<Unit> imported = ImportLegacy(); !imported.ok()) return imported;
+    after = imported_through_;
   }
   for (;;) {
     Result<std::vector<LogEntry>> page = store_.ReadFrom(after, 4096);
@@ -62,6 +73,7 @@ Result<Unit> ServerCore::Restore(const std::map<std::string, std::string>& setti
                                               " of the log cannot be read: " + change.error().message);
       }
       engine_.Apply(*change);
+      snapshotter_->Follow(entry.lsn, *change);
       after = entry.lsn;
     }
   }
@@ -111,8 +123,12 @@ bool ServerCore::CommitProposals() {
     return false;
   }
   last_commit_error_.clear();
+  uint64_t lsn = *appended - entries.size();
   for (Proposal& p : batch) {
-    for (const Change& c : p.changes) engine_.Apply(c);
+    for (const Change& c : p.changes) {
+      engine_.Apply(c);
+      snapshotter_->Follow(++lsn, c);
+    }
     if (p.answer) p.answer();
   }
   return true;
@@ -306,6 +322,17 @@ void ServerCore::Metrics(const Histogram& http_latency, ExchangePtr ex) {
   MetricHeader("rota_store_event_write_failures_total", "counter",
                "Writes of derived events the store refused (retried with the next batch).", out);
   MetricLine("rota_store_event_write_failures_total", "", static_cast<double>(event_writes_failed_), out);
+  const Snapshotter::Stats snapshots = snapshotter_->stats();
+  MetricHeader("rota_snapshots_written_total", "counter", "Snapshots of the engine written to the store.", out);
+  MetricLine("rota_snapshots_written_total", "", static_cast<double>(snapshots.written), out);
+  MetricHeader("rota_snapshot_failures_total", "counter", "Snapshots the store refused.", out);
+  MetricLine("rota_snapshot_failures_total", "", static_cast<double>(snapshots.failed), out);
+  MetricHeader("rota_snapshot_lsn", "gauge", "The log position of the latest snapshot.", out);
+  MetricLine("rota_snapshot_lsn", "", static_cast<double>(snapshots.last_lsn), out);
+  MetricHeader("rota_snapshot_bytes", "gauge", "Size of the latest snapshot.", out);
+  MetricLine("rota_snapshot_bytes", "", static_cast<double>(snapshots.last_bytes), out);
+  MetricHeader("rota_snapshot_seconds", "gauge", "Time the latest snapshot took to encode and write (off the loop).", out);
+  MetricLine("rota_snapshot_seconds", "", snapshots.last_seconds, out);
   MetricHeader("rota_changes_dropped_total", "counter",
                "Changes that no longer applied when their turn in the log came (stale reports, placements overtaken).", out);
   for (const auto& [kind, count] : engine_.dropped()) {

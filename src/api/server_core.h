@@ -25,6 +25,7 @@
 #include "api/http_server.h"
 #include "api/metrics.h"
 #include "api/replies.h"
+#include "api/snapshotter.h"
 #include "engine/engine.h"
 #include "store/store.h"
 
@@ -56,12 +57,15 @@ struct ServerCoreOptions {
   EngineOptions engine;
   std::string log_dir;          // run logs: <log_dir>/<job id>/<task>/<instance>.<attempt>.log
   std::chrono::milliseconds heartbeat_interval{2000};
+  SnapshotterOptions snapshots;
 };
 
 class ServerCore {
  public:
   ServerCore(Store& store, const Clock& clock, ServerCoreOptions options);
   Engine& engine() { return engine_; }
+  // Null before Restore.
+  Snapshotter* snapshotter() { return snapshotter_.get(); }
 
   // Rebuilds the state the store holds (call once, before serving): a store of schema version 2
   // is imported into the log first; the latest snapshot and the log after it are replayed; then
@@ -146,6 +150,7 @@ class ServerCore {
   Engine engine_;
   std::vector<Proposal> proposals_;
   uint64_t imported_through_ = 0;   // log entries ImportLegacy applied already
+  std::unique_ptr<Snapshotter> snapshotter_;
   std::unordered_map<uint64_t, PendingWait> waits_;
   // Active runs an agent's heartbeats did not list, and how many heartbeats in a row missed them.
   std::unordered_map<RunId, int> missing_;

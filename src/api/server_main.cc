@@ -83,6 +83,7 @@ int RunServer(const ServerOptions& options) {
   core_options.engine.heartbeat_timeout = options.heartbeat_timeout;
   core_options.engine.host = "";   // instance events name the run's host; job events none
   core_options.log_dir = options.log_dir.empty() ? options.db + ".logs" : options.log_dir;
+  core_options.snapshots = options.snapshots;
   core_options.heartbeat_interval =
       std::max(std::chrono::milliseconds(100), options.heartbeat_timeout / 4);
   ServerCore core(store, clock, core_options);
@@ -139,7 +140,8 @@ int RunServer(const ServerOptions& options) {
       std::chrono::milliseconds(200),
       {EngineLoop::Source{interrupts.fd(), [&](Engine&) {
                             if (interrupts.Take() > 0) stop = true;
-                          }}});
+                          }}},
+      /*fire_timers=*/false);   // AfterBatch proposes what is due through the log
   core.engine().StopCycles();   // its thread may wake `loop`, which goes away first
   publish();
   server.Stop();

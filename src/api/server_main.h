@@ -6,6 +6,8 @@
 #include <map>
 #include <string>
 
+#include "api/snapshotter.h"
+
 namespace rota {
 
 struct ServerOptions {
@@ -15,6 +17,7 @@ struct ServerOptions {
   std::string log_dir;                        // run logs; "" = "<db>.logs"
   std::chrono::milliseconds heartbeat_timeout{30000};  // an agent silent this long is lost
   size_t max_body_bytes = 16u << 20;
+  SnapshotterOptions snapshots;
   bool quiet = false;
   // Scheduler settings from the config file (keys of DESIGN section 6, e.g. "policy"): applied at
   // every start over what the store holds; `PUT /v1/config` changes them until the next start.

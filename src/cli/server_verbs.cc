@@ -18,6 +18,7 @@ struct ServerArgs {
   ServerOptions options;
   std::string heartbeat_timeout = "30s";
   std::string max_body = "16M";
+  std::string snapshot_interval = "5m";
 };
 
 struct AgentArgs {
@@ -50,7 +51,8 @@ int ApplyConfigFile(ServerArgs& a, const CLI::App& cmd) {
                               {"db", "--db", &a.options.db},
                               {"log_dir", "--log-dir", &a.options.log_dir},
                               {"heartbeat_timeout", "--heartbeat-timeout", &a.heartbeat_timeout},
-                              {"max_body", "--max-body", &a.max_body}};
+                              {"max_body", "--max-body", &a.max_body},
+                              {"snapshot_interval", "--snapshot-interval", &a.snapshot_interval}};
   for (auto& [key, value] : *parsed) {
     bool is_flag = false;
     for (const Setting& s : settings) {
@@ -75,6 +77,9 @@ int StartServer(ServerArgs& a, const CLI::App& cmd) {
   if (!max_body.ok()) return UsageError("--max-body", max_body.error());
   if (*max_body <= 0) return UsageError("--max-body", MakeError("usage", "must be more than 0"));
   a.options.max_body_bytes = static_cast<size_t>(*max_body);
+  Result<Duration> interval = ParseDuration(a.snapshot_interval);
+  if (!interval.ok()) return UsageError("--snapshot-interval", interval.error());
+  a.options.snapshots.every = std::chrono::ceil<std::chrono::milliseconds>(*interval);
   return RunServer(a.options);
 }
 
@@ -107,6 +112,13 @@ void AddServer(CLI::App& app, VerbTable& verbs) {
                   "an agent silent this long is lost and its runs are retried")
       ->capture_default_str();
   cmd->add_option("--max-body", a->max_body, "largest request body accepted")
+      ->capture_default_str();
+  cmd->add_option("--snapshot-every", o.snapshots.every_changes,
+                  "write a snapshot of the state after this many changes (0: never by count)")
+      ->capture_default_str();
+  cmd->add_option("--snapshot-interval", a->snapshot_interval,
+                  "and at least this often while anything changes (0s: never by time); a restart "
+                  "reads the latest snapshot and the log after it")
       ->capture_default_str();
   cmd->add_flag("-q,--quiet", o.quiet, "log only warnings and errors");
   cmd->footer(

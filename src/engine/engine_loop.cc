@@ -9,7 +9,7 @@ namespace rota {
 
 void EngineLoop::Run(Engine& engine, const std::function<bool(const Engine&)>& done,
                      const std::function<void()>& on_idle, Duration tick,
-                     const std::vector<Source>& sources) {
+                     const std::vector<Source>& sources, bool fire_timers) {
   std::vector<pollfd> fds(sources.size() + 1);
   fds[0] = {inbox_.fd(), POLLIN, 0};
   for (size_t i = 0; i < sources.size(); ++i) fds[i + 1] = {sources[i].fd, POLLIN, 0};
@@ -35,7 +35,7 @@ void EngineLoop::Run(Engine& engine, const std::function<bool(const Engine&)>& d
         }
       }
     }
-    engine.FireTimers();
+    if (fire_timers) engine.FireTimers();
     if (on_idle) on_idle();
   }
 }

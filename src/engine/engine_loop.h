@@ -52,11 +52,14 @@ class EngineLoop {
   };
 
   // Runs the loop on the calling thread until `done(engine)` holds after a batch. `on_idle` runs
-  // after each batch and at least every `tick` (flush sinks, redraw progress).
+  // after each batch and at least every `tick` (flush sinks, redraw progress). With
+  // `fire_timers`, what the engine's deadlines made due is applied after each batch
+  // (Engine::FireTimers); a server instead proposes it through its log in `on_idle`, and wakes for
+  // the engine's deadlines all the same.
   // REQUIRES: the engine's clock is a real clock (the loop sleeps in real time).
   void Run(Engine& engine, const std::function<bool(const Engine&)>& done,
            const std::function<void()>& on_idle, Duration tick,
-           const std::vector<Source>& sources = {});
+           const std::vector<Source>& sources = {}, bool fire_timers = true);
 
  private:
   using Message = std::variant<RunExit, Request>;

@@ -75,9 +75,16 @@ CREATE TABLE log (
   lsn INTEGER PRIMARY KEY,
   entry BLOB NOT NULL
 );
+CREATE TABLE snapshot_parts (
+  lsn INTEGER NOT NULL,
+  part INTEGER NOT NULL,
+  body BLOB NOT NULL,
+  PRIMARY KEY (lsn, part)
+) WITHOUT ROWID;
 CREATE TABLE snapshots (
   lsn INTEGER PRIMARY KEY,
-  body BLOB NOT NULL,
+  parts INTEGER NOT NULL,
+  size INTEGER NOT NULL,
   written_us INTEGER NOT NULL
 );
 )sql";

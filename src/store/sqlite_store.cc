@@ -146,8 +146,11 @@ Result<Unit> SQLiteStore::PrepareCommitStatements() {
       {&insert_event_, "INSERT INTO events (seq, ts_us, json) VALUES (?1, ?2, ?3)"},
       {&append_, "INSERT INTO log (lsn, entry) VALUES (?1, ?2)"},
       {&read_from_, "SELECT lsn, entry FROM log WHERE lsn > ?1 ORDER BY lsn LIMIT ?2"},
-      {&insert_snapshot_, "INSERT OR REPLACE INTO snapshots (lsn, body, written_us) VALUES (?1, ?2, ?3)"},
-      {&latest_snapshot_, "SELECT lsn, body FROM snapshots ORDER BY lsn DESC LIMIT 1"},
+      {&insert_part_, "INSERT OR REPLACE INTO snapshot_parts (lsn, part, body) VALUES (?1, ?2, ?3)"},
+      {&insert_snapshot_,
+       "INSERT OR REPLACE INTO snapshots (lsn, parts, size, written_us) VALUES (?1, ?2, ?3, ?4)"},
+      {&latest_snapshot_, "SELECT lsn, parts, size FROM snapshots ORDER BY lsn DESC LIMIT 1"},
+      {&read_parts_, "SELECT body FROM snapshot_parts WHERE lsn = ?1 ORDER BY part"},
   };
   for (const auto& [slot, sql] : statements) {
     Result<Statement> prepared = Prepare(writer_.get(), sql);
@@ -231,28 +234,54 @@ Result<std::vector<LogEntry>> SQLiteStore::ReadFrom(uint64_t after, size_t limit
   return entries;
 }
 
+// In parts of kSnapshotPart bytes, each its own transaction, then the row that makes it the
+// newest; then the compaction, a slice of log entries per transaction. The loop's appends wait for
+// one such transaction at most.
 Result<Unit> SQLiteStore::WriteSnapshot(uint64_t lsn, std::string_view bytes) {
-  std::lock_guard<std::mutex> lock(write_mu_);
-  sqlite3* db = writer_.get();
-  return InTransaction([&]() -> Result<Unit> {
-    {
-      ResetOnExit reset(insert_snapshot_.get());
-      int rc = BindAll(insert_snapshot_.get(), lsn);
+  constexpr size_t kSnapshotPart = 1 << 20;
+  constexpr int kCompactSlice = 20000;
+  const size_t parts = std::max<size_t>(1, (bytes.size() + kSnapshotPart - 1) / kSnapshotPart);
+  for (size_t part = 0; part < parts; ++part) {
+    std::lock_guard<std::mutex> lock(write_mu_);
+    const std::string_view body = bytes.substr(std::min(bytes.size(), part * kSnapshotPart), kSnapshotPart);
+    Result<Unit> written = InTransaction([&]() -> Result<Unit> {
+      ResetOnExit reset(insert_part_.get());
+      int rc = BindAll(insert_part_.get(), lsn, static_cast<uint64_t>(part));
       if (rc == SQLITE_OK) {
-        rc = sqlite3_bind_blob(insert_snapshot_.get(), 2, bytes.data(), static_cast<int>(bytes.size()),
-                               SQLITE_STATIC);
+        rc = sqlite3_bind_blob(insert_part_.get(), 3, body.data(), static_cast<int>(body.size()), SQLITE_STATIC);
       }
-      if (rc == SQLITE_OK) rc = BindOne(insert_snapshot_.get(), 3, NowMicros());
-      if (rc != SQLITE_OK || sqlite3_step(insert_snapshot_.get()) != SQLITE_DONE) {
-        return IoError("could not write the snapshot at " + std::to_string(lsn) + " to", db);
+      if (rc != SQLITE_OK || sqlite3_step(insert_part_.get()) != SQLITE_DONE) {
+        return IoError("could not write the snapshot at " + std::to_string(lsn) + " to", writer_.get());
       }
-    }
-    const std::string keep = std::to_string(kKeptSnapshots);
-    const std::string compact =
-        "DELETE FROM snapshots WHERE lsn NOT IN (SELECT lsn FROM snapshots ORDER BY lsn DESC LIMIT " +
-        keep + "); DELETE FROM log WHERE lsn <= (SELECT min(lsn) FROM snapshots);";
-    return Execute(db, compact.c_str(), "could not compact the log of");
-  });
+      return Unit{};
+    });
+    if (!written.ok()) return written;
+  }
+  {
+    std::lock_guard<std::mutex> lock(write_mu_);
+    Result<Unit> done = InTransaction([&]() -> Result<Unit> {
+      ResetOnExit reset(insert_snapshot_.get());
+      if (StepOnce(insert_snapshot_.get(), lsn, static_cast<uint64_t>(parts), static_cast<uint64_t>(bytes.size()),
+                   NowMicros()) != SQLITE_DONE) {
+        return IoError("could not write the snapshot at " + std::to_string(lsn) + " to", writer_.get());
+      }
+      const std::string keep = std::to_string(kKeptSnapshots);
+      const std::string drop =
+          "DELETE FROM snapshots WHERE lsn NOT IN (SELECT lsn FROM snapshots ORDER BY lsn DESC LIMIT " + keep +
+          "); DELETE FROM snapshot_parts WHERE lsn NOT IN (SELECT lsn FROM snapshots);";
+      return Execute(writer_.get(), drop.c_str(), "could not drop old snapshots of");
+    });
+    if (!done.ok()) return done;
+  }
+  const std::string compact = "DELETE FROM log WHERE lsn IN (SELECT lsn FROM log WHERE lsn <= "
+                              "(SELECT min(lsn) FROM snapshots) ORDER BY lsn LIMIT " +
+                              std::to_string(kCompactSlice) + ")";
+  for (;;) {
+    std::lock_guard<std::mutex> lock(write_mu_);
+    Result<Unit> sliced = InTransaction([&] { return Execute(writer_.get(), compact.c_str(), "could not compact the log of"); });
+    if (!sliced.ok()) return sliced;
+    if (sqlite3_changes(writer_.get()) < kCompactSlice) return Unit{};
+  }
 }
 
 Result<std::optional<SnapshotRecord>> SQLiteStore::LatestSnapshot() {
@@ -262,9 +291,27 @@ Result<std::optional<SnapshotRecord>> SQLiteStore::LatestSnapshot() {
   const int rc = sqlite3_step(query);
   if (rc == SQLITE_DONE) return std::optional<SnapshotRecord>{};
   if (rc != SQLITE_ROW) return IoError("could not read the snapshot of", writer_.get());
-  const auto* data = static_cast<const char*>(sqlite3_column_blob(query, 1));
-  return std::optional<SnapshotRecord>(SnapshotRecord{
-      ColumnUint64(query, 0), std::string(data, static_cast<size_t>(sqlite3_column_bytes(query, 1)))});
+  SnapshotRecord snapshot;
+  snapshot.lsn = ColumnUint64(query, 0);
+  const uint64_t parts = ColumnUint64(query, 1);
+  snapshot.bytes.reserve(ColumnUint64(query, 2));
+  sqlite3_stmt* read = read_parts_.get();
+  ResetOnExit reset_parts(read);
+  uint64_t seen = 0;
+  int step = BindAll(read, snapshot.lsn);
+  if (step == SQLITE_OK) {
+    while ((step = sqlite3_step(read)) == SQLITE_ROW) {
+      const auto* data = static_cast<const char*>(sqlite3_column_blob(read, 0));
+      snapshot.bytes.append(data, static_cast<size_t>(sqlite3_column_bytes(read, 0)));
+      ++seen;
+    }
+  }
+  if (step != SQLITE_DONE) return IoError("could not read the snapshot of", writer_.get());
+  if (seen != parts) {
+    return MakeError("store_corrupt", path_ + ": the snapshot at " + std::to_string(snapshot.lsn) + " has " +
+                                          std::to_string(seen) + " of its " + std::to_string(parts) + " parts");
+  }
+  return std::optional<SnapshotRecord>(std::move(snapshot));
 }
 
 Result<uint64_t> SQLiteStore::LastEventSeq() {

@@ -85,7 +85,8 @@ class SQLiteStore final : public Store {
   std::mutex write_mu_;
   Connection writer_;  // GUARDED_BY(write_mu_)
   Statement begin_, commit_;
-  Statement max_seq_, insert_event_, append_, read_from_, insert_snapshot_, latest_snapshot_;
+  Statement max_seq_, insert_event_, append_, read_from_, insert_part_, insert_snapshot_,
+      latest_snapshot_, read_parts_;
   uint64_t last_lsn_ = 0;   // GUARDED_BY(write_mu_): of the log, compacted entries included
 
   std::mutex read_mu_;

@@ -11,7 +11,9 @@
 // Implementations: MemoryStore (tests, `rota run`), SQLiteStore (the default: one file, WAL),
 // later PostgresStore. One contract test suite runs against each.
 // Thread-safety: an implementation is used from one thread at a time (the engine loop), except
-// EventsSince, which API threads may call concurrently with the rest.
+// EventsSince, which API threads may call concurrently with the rest, and WriteSnapshot, which
+// the snapshot writer's thread calls (it must not hold up Append for long: SQLiteStore writes a
+// snapshot and compacts in small transactions).
 #pragma once
 
 #include <cstdint>

@@ -114,6 +114,17 @@ TYPED_TEST(StoreContractTest, ThereIsNoSnapshotAtFirstThenTheNewestOne) {
   EXPECT_EQ((*latest)->bytes, "two");
 }
 
+TYPED_TEST(StoreContractTest, ABigSnapshotComesBackWhole) {
+  std::string big(3'500'000, '\0');
+  for (size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>((i * 2654435761u) >> 13);
+  this->MustAppend({Entry(1)});
+  ASSERT_TRUE(this->store_->WriteSnapshot(1, big).ok());
+  Result<std::optional<SnapshotRecord>> latest = this->store_->LatestSnapshot();
+  ASSERT_TRUE(latest.ok()) << latest.error().message;
+  ASSERT_TRUE(latest->has_value());
+  EXPECT_TRUE((*latest)->bytes == big);
+}
+
 TYPED_TEST(StoreContractTest, ASnapshotCompactsTheLogAtAndBelowTheOldestKept) {
   for (int i = 1; i <= 6; ++i) this->MustAppend({Entry(i)});
   ASSERT_TRUE(this->store_->WriteSnapshot(2, "at 2").ok());

@@ -148,8 +148,9 @@ void ApiRoutes::Jobs(const HttpRequest& r, const std::vector<std::string>& parts
     std::string queue = r.query.count("queue") ? r.query.at("queue") : "";
     uint64_t limit = 100000;
     if (!QueryUint(r, "limit", limit, ex)) return;
-    return post_([state, queue, limit, ex](ServerCore& core) mutable {
-      core.ListJobs(state, queue, limit, std::move(ex));
+    const bool archived = r.query.count("all") && r.query.at("all") != "0";
+    return post_([state, queue, limit, archived, ex](ServerCore& core) mutable {
+      core.ListJobs(state, queue, limit, archived, std::move(ex));
     });
   }
   const std::string ref = parts[2];

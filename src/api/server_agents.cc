@@ -154,9 +154,14 @@ void ServerCore::StoreLog(RunId run, uint64_t epoch, const std::string& agent, s
 
 void ServerCore::GetLog(const std::string& ref, const std::string& task, int instance, int attempt,
                         ExchangePtr ex) {
-  const std::optional<JobId> job_id = FindJobOrReply(ref, ex);
-  if (!job_id) return;
-  const JobId id = *job_id;
+  const int64_t found_id = FindJob(ref);
+  if (found_id < 0) {
+    if (std::optional<ArchivedJob> archived = LookupArchive(ref)) {
+      return ReplyArchivedLog(*archived, task, instance, attempt, std::move(ex));
+    }
+    return Reply(std::move(ex), ErrorResponse(404, "not_found", "no job " + ref));
+  }
+  const auto id = static_cast<JobId>(found_id);
   const JobState& job = engine_.job(id);
   const TaskState* found = nullptr;
   for (const TaskState& t : job.tasks) {
@@ -169,7 +174,12 @@ void ServerCore::GetLog(const std::string& ref, const std::string& task, int ins
   }
   const InstanceState& inst = job.instances[found->first_instance + static_cast<uint32_t>(instance)];
   if (attempt <= 0) attempt = inst.attempts;
-  const std::string path = LogPath(static_cast<uint64_t>(id) + 1, task, instance, attempt);
+  ReplyLog(static_cast<uint64_t>(id) + 1, ref, task, instance, attempt, std::move(ex));
+}
+
+void ServerCore::ReplyLog(uint64_t job_id, const std::string& ref, const std::string& task, int instance,
+                          int attempt, ExchangePtr ex) {
+  const std::string path = LogPath(job_id, task, instance, attempt);
   std::ifstream in(path, std::ios::binary);
   if (attempt <= 0 || !in) {
     return Reply(std::move(ex), ErrorResponse(404, "not_found",

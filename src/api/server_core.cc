@@ -30,6 +30,7 @@ ServerCore::ServerCore(Store& store, const Clock& clock, ServerCoreOptions optio
         return o;
       }()) {
   hub_.set_engine(&engine_);
+  engine_.set_retire_observer([this](const JobState& job) { ArchiveJob(job); });
 }
 
 void ServerCore::EventLog::Publish(const Event& event) {
@@ -134,9 +135,11 @@ bool ServerCore::CommitProposals() {
   return true;
 }
 
-std::optional<JobId> ServerCore::FindJobOrReply(const std::string& ref, ExchangePtr& ex) {
+std::optional<JobId> ServerCore::FindJobOrReply(const std::string& ref, ExchangePtr& ex,
+                                                Archived archived, const char* route) {
   const int64_t id = FindJob(ref);
   if (id >= 0) return id;
+  if (AnswerFromArchive(ref, archived, route, ex)) return std::nullopt;
   Reply(std::move(ex), ErrorResponse(404, "not_found", "no job " + ref));
   return std::nullopt;
 }
@@ -145,11 +148,12 @@ int64_t ServerCore::FindJob(const std::string& ref) const {
   if (!ref.empty() && std::all_of(ref.begin(), ref.end(), [](char c) { return c >= '0' && c <= '9'; })) {
     if (ref.size() > 12) return -1;
     const uint64_t id = std::stoull(ref);
-    if (id == 0 || id > engine_.job_count()) return -1;
+    if (id == 0 || id > engine_.job_count() || engine_.find_job(static_cast<JobId>(id - 1)) == nullptr) return -1;
     return static_cast<int64_t>(id - 1);
   }
   for (size_t i = engine_.job_count(); i-- > 0;) {
-    if (engine_.job(static_cast<JobId>(i)).spec.name == ref) return static_cast<int64_t>(i);
+    const JobState* job = engine_.find_job(static_cast<JobId>(i));
+    if (job != nullptr && job->spec.name == ref) return static_cast<int64_t>(i);
   }
   return -1;
 }
@@ -167,27 +171,15 @@ void ServerCore::Submit(JobSpec spec, std::string text, ExchangePtr ex) {
   });
 }
 
-void ServerCore::ListJobs(const std::string& state, const std::string& queue, size_t limit,
-                          ExchangePtr ex) {
-  json jobs = json::array();
-  for (JobId id = 0; id < engine_.job_count() && jobs.size() < limit; ++id) {
-    const JobState& job = engine_.job(id);
-    if (!queue.empty() && job.spec.queue != queue) continue;
-    if (!state.empty() && state != JobStateName(job)) continue;
-    jobs.push_back(JobSummaryJson(job));
-  }
-  Reply(std::move(ex), JsonAt(200, {{"jobs", std::move(jobs)}}, "/v1/jobs"));
-}
-
 void ServerCore::ShowJob(const std::string& ref, ExchangePtr ex) {
-  const std::optional<JobId> found = FindJobOrReply(ref, ex);
+  const std::optional<JobId> found = FindJobOrReply(ref, ex, Archived::kDetail, "/v1/jobs/{id}");
   if (!found) return;
   const JobId id = *found;
   Reply(std::move(ex), JsonAt(200, JobDetailJson(engine_, id), "/v1/jobs/{id}"));
 }
 
 void ServerCore::CancelJob(const std::string& ref, ExchangePtr ex) {
-  const std::optional<JobId> found = FindJobOrReply(ref, ex);
+  const std::optional<JobId> found = FindJobOrReply(ref, ex, Archived::kSummary, "/v1/jobs/{id}/cancel");
   if (!found) return;
   const JobId jid = *found;
   auto answer = [this, jid](ExchangePtr to) {
@@ -200,7 +192,7 @@ void ServerCore::CancelJob(const std::string& ref, ExchangePtr ex) {
 }
 
 void ServerCore::RetryJob(const std::string& ref, ExchangePtr ex) {
-  const std::optional<JobId> found = FindJobOrReply(ref, ex);
+  const std::optional<JobId> found = FindJobOrReply(ref, ex, Archived::kRefuse);
   if (!found) return;
   const JobId jid = *found;
   const JobState& job = engine_.job(jid);
@@ -220,18 +212,24 @@ void ServerCore::RetryJob(const std::string& ref, ExchangePtr ex) {
 }
 
 bool ServerCore::Reached(const PendingWait& wait) const {
+  if (engine_.find_job(wait.job) == nullptr) return true;   // retired: finished long ago
   const JobState& job = engine_.job(wait.job);
   return wait.until_done ? job.finished : job.started || job.finished;
 }
 
 void ServerCore::AnswerWait(const PendingWait& wait, bool reached) {
+  if (engine_.find_job(wait.job) == nullptr) {
+    ExchangePtr ex = wait.exchange;
+    AnswerFromArchive(std::to_string(uint64_t{wait.job} + 1), Archived::kWaitReached, "/v1/jobs/{id}/wait", ex);
+    return;
+  }
   Reply(wait.exchange,
         JsonAt(200, {{"reached", reached}, {"job", JobSummaryJson(engine_.job(wait.job))}},
                "/v1/jobs/{id}/wait"));
 }
 
 void ServerCore::Wait(const std::string& ref, bool until_done, uint64_t wait_id, ExchangePtr ex) {
-  const std::optional<JobId> found = FindJobOrReply(ref, ex);
+  const std::optional<JobId> found = FindJobOrReply(ref, ex, Archived::kWaitReached, "/v1/jobs/{id}/wait");
   if (!found) return;
   const JobId id = *found;
   PendingWait wait{id, until_done, std::move(ex)};
@@ -296,7 +294,9 @@ void ServerCore::Metrics(const Histogram& http_latency, ExchangePtr ex) {
   std::map<std::string, uint64_t> jobs_by_state;
   std::array<uint64_t, 8> instances{};
   for (JobId id = 0; id < engine_.job_count(); ++id) {
-    const JobState& job = engine_.job(id);
+    const JobState* found = engine_.find_job(id);
+    if (found == nullptr) continue;   // retired: in the archive
+    const JobState& job = *found;
     ++jobs_by_state[JobStateName(job)];
     for (const InstanceState& inst : job.instances) ++instances[static_cast<int>(inst.status)];
   }
@@ -384,6 +384,9 @@ std::vector<EventRecord> ServerCore::AfterBatch() {
     } else {
       ++it;
     }
+  }
+  if (!archive_pending_.empty()) {   // derived too: a failure keeps them for the next batch
+    if (store_.WriteArchive(archive_pending_).ok()) archive_pending_.clear();
   }
   // The events before the replies: a client that reads events after its answer finds them.
   if (!events_.pending.empty()) {

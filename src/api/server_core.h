@@ -74,7 +74,9 @@ class ServerCore {
   Result<Unit> Restore(const std::map<std::string, std::string>& settings = {});
 
   void Submit(JobSpec spec, std::string text, ExchangePtr ex);
-  void ListJobs(const std::string& state, const std::string& queue, size_t limit, ExchangePtr ex);
+  // `archived`: also the retired jobs the archive keeps (`rota jobs --all`).
+  void ListJobs(const std::string& state, const std::string& queue, size_t limit, bool archived,
+                ExchangePtr ex);
   void ShowJob(const std::string& ref, ExchangePtr ex);
   void CancelJob(const std::string& ref, ExchangePtr ex);
   void RetryJob(const std::string& ref, ExchangePtr ex);
@@ -112,10 +114,22 @@ class ServerCore {
     bool until_done;
     ExchangePtr exchange;
   };
-  // The engine id of "42" or of the newest job named "shot-010"; -1 if none.
+  // The engine id of "42" or of the newest job named "shot-010" in memory; -1 if none (or retired).
   int64_t FindJob(const std::string& ref) const;
-  // The job, or nullopt after answering 404 on `ex`.
-  std::optional<JobId> FindJobOrReply(const std::string& ref, ExchangePtr& ex);
+  // What a request about a retired job gets (server_archive.cc): its detail or summary as the
+  // archive keeps it, a wait's "reached", a log, or 409 (nothing of it can change any more).
+  enum class Archived { kDetail, kSummary, kWaitReached, kRefuse };
+  // The job, or nullopt after answering on `ex`: from the archive for a retired job, else 404.
+  std::optional<JobId> FindJobOrReply(const std::string& ref, ExchangePtr& ex,
+                                      Archived archived = Archived::kSummary, const char* route = "");
+  bool AnswerFromArchive(const std::string& ref, Archived how, const char* route, ExchangePtr& ex);
+  // The archived job "42" or the newest archived "shot-010" (nothing when the store fails).
+  std::optional<ArchivedJob> LookupArchive(const std::string& ref);
+  void ArchiveJob(const JobState& job);   // the engine is about to retire it
+  void ReplyArchivedLog(const ArchivedJob& job, const std::string& task, int instance, int attempt,
+                        ExchangePtr ex);
+  void ReplyLog(uint64_t job_id, const std::string& ref, const std::string& task, int instance,
+                int attempt, ExchangePtr ex);
   // A change to append and apply; `answer` (may be null) runs right after it is applied and
   // replies on `ex`; if the append fails, `ex` (if any) is answered 503 instead.
   struct Proposal {
@@ -149,6 +163,7 @@ class ServerCore {
   AgentHub hub_;
   Engine engine_;
   std::vector<Proposal> proposals_;
+  std::vector<ArchivedJob> archive_pending_;   // written with the events of the batch
   uint64_t imported_through_ = 0;   // log entries ImportLegacy applied already
   std::unique_ptr<Snapshotter> snapshotter_;
   std::unordered_map<uint64_t, PendingWait> waits_;

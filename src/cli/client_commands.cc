@@ -89,11 +89,13 @@ void AddSubmit(CLI::App& app, VerbTable& verbs) {
 struct JobArgs {
   std::string server, job, state, queue, until = "done", timeout;
   bool json = false;
+  bool all = false;   // jobs: the archive's too
 };
 
 int Jobs(ApiClient& api, const JobArgs& a) {
   std::string query;
   if (!a.state.empty()) query += "&state=" + PercentEncode(a.state);
+  if (a.all) query += "&all=1";
   if (!a.queue.empty()) query += "&queue=" + PercentEncode(a.queue);
   if (!query.empty()) query[0] = '?';
   Result<json> reply = api.GetJson("/v1/jobs" + query);
@@ -159,6 +161,8 @@ void AddJobVerbs(CLI::App& app, VerbTable& verbs) {
   cmd->add_option("--state", jobs->state, "only jobs in this state")
       ->check(CLI::IsMember({"pending", "running", "succeeded", "failed", "cancelled"}));
   cmd->add_option("--queue", jobs->queue, "only jobs of this queue");
+  cmd->add_flag("--all", jobs->all,
+                "also the finished jobs retired from memory after the server's `retention` (7d by default)");
   cmd->add_flag("--json", jobs->json, "print the server's JSON");
 
   auto show = std::make_shared<JobArgs>();

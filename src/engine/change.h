@@ -103,6 +103,12 @@ struct BackoffOver {
   uint32_t instance = 0;
 };
 
+// Finished jobs older than the `retention` setting leave memory (and snapshots); the server
+// keeps their record in the store's archive.
+struct JobsRetired {
+  std::vector<JobId> jobs;
+};
+
 }  // namespace change
 
 struct Change {
@@ -110,7 +116,7 @@ struct Change {
   std::variant<change::JobSubmitted, change::CancelRequested, change::JobRetried,
                change::SignalPosted, change::ConfigSet, change::EpochStarted,
                change::HostRegistered, change::HostLost, change::Placements, change::RunEnded,
-               change::TimeoutDue, change::BackoffOver>
+               change::TimeoutDue, change::BackoffOver, change::JobsRetired>
       what;
 };
 

@@ -17,7 +17,7 @@ constexpr uint64_t kVersion = 1;
 constexpr const char* kKindNames[] = {
     "job_submitted", "cancel_requested", "job_retried", "signal_posted", "config_set",
     "epoch_started", "host_registered",  "host_lost",   "placements",    "run_ended",
-    "timeout_due",   "backoff_over",
+    "timeout_due",   "backoff_over",  "jobs_retired",
 };
 static_assert(std::size(kKindNames) == std::variant_size_v<decltype(Change::what)>);
 
@@ -91,6 +91,10 @@ void Write(ByteWriter& w, const change::TimeoutDue& c) { w.U64(c.run); }
 void Write(ByteWriter& w, const change::BackoffOver& c) {
   w.U64(c.job);
   w.U64(c.instance);
+}
+void Write(ByteWriter& w, const change::JobsRetired& c) {
+  w.U64(c.jobs.size());
+  for (JobId id : c.jobs) w.U64(id);
 }
 
 Error Bad(std::string why) { return MakeError("bad_change", std::move(why)); }
@@ -197,6 +201,13 @@ Result<Change> ReadWhat(ByteReader& r, uint64_t kind, Change& out) {
       c.job = static_cast<JobId>(r.U64());
       c.instance = static_cast<uint32_t>(r.U64());
       out.what = c;
+      break;
+    }
+    case 12: {
+      change::JobsRetired c;
+      c.jobs.resize(r.Count());
+      for (JobId& id : c.jobs) id = static_cast<JobId>(r.U64());
+      out.what = std::move(c);
       break;
     }
     default: return Bad("unknown change kind " + std::to_string(kind));

@@ -199,8 +199,14 @@ class Engine {
   void KillAll();
 
   bool AllFinished() const { return unfinished_jobs_ == 0; }
+  // REQUIRES: the job is not retired (see find_job).
   const JobState& job(JobId id) const { return *jobs_[id]; }
+  // Null for a job that is retired (or unknown).
+  const JobState* find_job(JobId id) const { return id < jobs_.size() ? jobs_[id].get() : nullptr; }
+  // Every job ever accepted, retired ones included (ids are below this).
   size_t job_count() const { return jobs_.size(); }
+  // Called with a job just before it is retired (the server archives it).
+  void set_retire_observer(std::function<void(const JobState&)> observer) { retire_observer_ = std::move(observer); }
   std::vector<PoolView> Pools() const;
   size_t running() const { return running_; }
 
@@ -244,6 +250,8 @@ class Engine {
   void ApplyWhat(const Change& c, const change::RunEnded& what);
   void ApplyWhat(const Change& c, const change::TimeoutDue& what);
   void ApplyWhat(const Change& c, const change::BackoffOver& what);
+  void ApplyWhat(const Change& c, const change::JobsRetired& what);
+  void Retire(JobId id);
   bool RetryJob(JobId id);
   std::vector<uint64_t> ReadyLine(const PoolState& pool) const;
   void SignalRun(RunId run, int signo);   // an effect: SIGTERM also arms the SIGKILL escalation
@@ -360,6 +368,10 @@ class Engine {
   std::map<std::string, std::string> config_;   // settings applied by ConfigSet
   std::map<std::string, uint64_t> dropped_;
   std::function<void(const Change&)> change_tap_;
+  std::function<void(const JobState&)> retire_observer_;
+  // Finished jobs in the order they finished, with their finish time: the front is the next to
+  // retire. Entries of jobs retried since are skipped.
+  std::deque<std::pair<JobId, int64_t>> finished_order_;
   size_t running_ = 0;
   size_t unfinished_jobs_ = 0;
   // Last, so that it is destroyed first: its thread may still be reading nothing of ours, but

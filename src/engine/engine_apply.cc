@@ -39,10 +39,12 @@ void Engine::ApplyWhat(const Change& c, const change::JobSubmitted& what) {
 
 void Engine::ApplyWhat(const Change& c, const change::CancelRequested& what) {
   if (what.job == change::kAllJobs) {
-    for (JobId id = 0; id < jobs_.size(); ++id) CancelJob(id, what.reason);
+    for (JobId id = 0; id < jobs_.size(); ++id) {
+      if (jobs_[id]) CancelJob(id, what.reason);
+    }
     return;
   }
-  if (what.job >= jobs_.size() || jobs_[what.job]->finished) return Drop(c);
+  if (find_job(what.job) == nullptr || jobs_[what.job]->finished) return Drop(c);
   CancelJob(what.job, what.reason);
 }
 
@@ -93,12 +95,55 @@ void Engine::ApplyWhat(const Change& c, const change::BackoffOver& what) {
   const uint64_t key = kBackoffKey | Ref(what.job, what.instance);
   auto at = deadline_at_.find(key);
   if (at == deadline_at_.end() || at->second > now_us_) return Drop(c);
-  JobState& job = *jobs_[what.job];
+  JobState& job = *jobs_[what.job];   // a job with a deadline is unfinished, so not retired
   if (job.stopping) {
     Skip(what.job, what.instance, job.cancelled ? "job cancelled" : "not retried: the job is stopping");
   } else {
     MakeReady(what.job, what.instance);   // leaves kBackoff: its deadline goes
   }
+}
+
+namespace {
+
+int64_t RetentionMicros(const sched::SchedConfig& config) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(config.retention).count();
+}
+
+// A finish-order entry that still stands: the job is there, finished, at that time.
+bool Retirable(const std::vector<std::unique_ptr<JobState>>& jobs, const std::pair<JobId, int64_t>& entry) {
+  const JobState* job = jobs[entry.first].get();
+  return job != nullptr && job->finished && job->finished_us == entry.second;
+}
+
+}  // namespace
+
+void Engine::ApplyWhat(const Change& c, const change::JobsRetired& what) {
+  const int64_t retention = RetentionMicros(sched_config_);
+  size_t retired = 0;
+  for (JobId id : what.jobs) {
+    const JobState* job = find_job(id);
+    if (job == nullptr || !job->finished || job->finished_us + retention > now_us_) continue;
+    Retire(id);
+    ++retired;
+  }
+  while (!finished_order_.empty() && !Retirable(jobs_, finished_order_.front())) finished_order_.pop_front();
+  if (retired == 0) Drop(c);
+}
+
+void Engine::Retire(JobId id) {
+  const JobState& job = *jobs_[id];
+  if (retire_observer_) retire_observer_(job);
+  for (const InstanceState& inst : job.instances) {
+    --pools_[job.tasks[inst.task].pool].view.by_status[static_cast<int>(inst.status)];
+  }
+  for (const TaskState& task : job.tasks) {
+    if (options_.placement) pools_[task.pool].ready.clear();   // the job's own pools
+  }
+  for (auto it = signal_waiters_.begin(); it != signal_waiters_.end();) {
+    std::erase_if(it->second, [id](const std::pair<JobId, uint32_t>& w) { return w.first == id; });
+    it = it->second.empty() ? signal_waiters_.erase(it) : std::next(it);
+  }
+  jobs_[id].reset();
 }
 
 void Engine::AddDeadline(uint64_t key, int64_t at) {
@@ -132,6 +177,13 @@ std::vector<Change> Engine::DueChanges(int64_t now_us, TimePoint now) const {
     }
   }
   if (options_.placement) {
+    change::JobsRetired retired;
+    const int64_t retention = RetentionMicros(sched_config_);
+    for (const auto& entry : finished_order_) {
+      if (entry.second + retention > now_us || retired.jobs.size() >= 1000) break;
+      if (Retirable(jobs_, entry)) retired.jobs.push_back(entry.first);
+    }
+    if (!retired.jobs.empty()) due.push_back({now_us, std::move(retired)});
     for (const HostState& host : hosts_) {
       if (!host.alive || !host.seen || now - host.last_seen < options_.heartbeat_timeout) continue;
       due.push_back({now_us, change::HostLost{host.info.name,
@@ -231,7 +283,7 @@ std::optional<TimePoint> Engine::NextDeadline() const {
 // --- Retry of a finished job (OpenCue's "retry dead frames") -----------------------------------
 
 bool Engine::RetryJob(JobId id) {
-  if (!options_.placement || id >= jobs_.size()) return false;
+  if (!options_.placement || find_job(id) == nullptr) return false;
   const JobState& old = *jobs_[id];
   if (!old.finished || old.Succeeded()) return false;
   std::vector<uint32_t> succeeded;

@@ -320,7 +320,7 @@ void Engine::ApplyPlacements(const std::vector<change::Placements::Place>& all) 
   for (size_t k = 0; k < all.size(); ++k) {
     const change::Placements::Place& place = all[k];
     const uint64_t key = Ref(place.job, place.task);
-    bool ok = place.job < jobs_.size() && place.instance < jobs_[place.job]->instances.size() &&
+    bool ok = find_job(place.job) != nullptr && place.instance < jobs_[place.job]->instances.size() &&
               place.host < hosts_.size() && hosts_[place.host].alive;
     const TaskState* task = nullptr;
     if (ok) {
@@ -364,7 +364,7 @@ void Engine::ApplyPlacements(const std::vector<change::Placements::Place>& all) 
 
 bool Engine::IsGangKey(uint64_t key) const {
   const JobId id = static_cast<JobId>(key >> 32);
-  if (id >= jobs_.size()) return false;
+  if (find_job(id) == nullptr) return false;
   const JobState& job = *jobs_[id];
   const uint32_t t = static_cast<uint32_t>(key);
   return t < job.tasks.size() && job.tasks[t].spec->gang && job.tasks[t].instance_count > 1;

@@ -149,6 +149,7 @@ void Engine::MaybeFinishJob(JobId id) {
   if (job.finished || job.unfinished != 0) return;
   job.finished = true;
   job.finished_us = now_us_;
+  finished_order_.emplace_back(id, now_us_);
   --unfinished_jobs_;
   if (job.cancelled) {
     EmitJob(EventType::kJobCancelled, job, "cancelled");

@@ -212,6 +212,8 @@ std::string Engine::EncodeSnapshot() const {
 
   w.U64(jobs_.size());
   for (const auto& job : jobs_) {
+    w.Bool(job == nullptr);   // retired
+    if (job == nullptr) continue;
     w.Str(job->spec_text);
     w.Str(job->log_dir);
     w.Bool(job->teardown);
@@ -273,6 +275,20 @@ std::string Engine::EncodeSnapshot() const {
   for (auto it : Sorted(held_)) {
     w.U64(it->first);
     WriteAmount(w, it->second);
+  }
+  // Of each finished job, its last entry (a job retried and finished again has two).
+  std::vector<std::pair<JobId, int64_t>> standing;
+  std::unordered_set<JobId> met;
+  for (auto it = finished_order_.rbegin(); it != finished_order_.rend(); ++it) {
+    const JobState* job = jobs_[it->first].get();
+    if (!met.insert(it->first).second || job == nullptr || !job->finished || job->finished_us != it->second) continue;
+    standing.push_back(*it);
+  }
+  std::reverse(standing.begin(), standing.end());
+  w.U64(standing.size());
+  for (const auto& [id, at] : standing) {
+    w.U64(id);
+    w.I64(at);
   }
   return w.Take();
 }
@@ -348,6 +364,10 @@ Result<Unit> Engine::LoadSnapshot(std::string_view bytes) {
 
   const uint64_t job_count = r.Count();
   for (uint64_t id = 0; id < job_count && r.ok(); ++id) {
+    if (r.Bool()) {   // retired
+      jobs_.emplace_back();
+      continue;
+    }
     const std::string text(r.Str());
     ParsedSpec parsed = ParseSpec(text, "job " + std::to_string(id + 1));
     if (!parsed.ok()) return bad("job " + std::to_string(id + 1) + " no longer parses: " + parsed.errors[0].message);
@@ -436,10 +456,17 @@ Result<Unit> Engine::LoadSnapshot(std::string_view bytes) {
     const uint64_t key = r.U64();
     held_[key] = ReadAmount(r);
   }
+  for (uint64_t n = r.Count(); n > 0; --n) {
+    const auto id = static_cast<JobId>(r.U64());
+    const int64_t at = r.I64();
+    if (id >= jobs_.size()) return bad("a finished job the snapshot lacks");
+    finished_order_.emplace_back(id, at);
+  }
   if (!r.ok() || !r.at_end()) return bad("truncated or with trailing bytes");
   for (const auto& pool : pools_) {
     for (uint64_t ref : pool.ready) {
-      if ((ref >> 32) >= jobs_.size() || static_cast<uint32_t>(ref) >= jobs_[ref >> 32]->instances.size()) {
+      if ((ref >> 32) >= jobs_.size() || jobs_[ref >> 32] == nullptr ||
+          static_cast<uint32_t>(ref) >= jobs_[ref >> 32]->instances.size()) {
         return bad("a pool's line refers to an instance the snapshot lacks");
       }
     }

@@ -16,12 +16,13 @@ constexpr size_t kMaxNameLength = 128;
 
 // Keys without a queue or pool name, in the order a did-you-mean should prefer them.
 constexpr std::string_view kFixedKeys[] = {
-    "policy", "mode", "preemption", "fairshare.half_life", "exclude.queues", "exclude.pools"};
+    "policy", "mode", "preemption", "fairshare.half_life", "exclude.queues", "exclude.pools",
+    "retention"};
 
 constexpr std::string_view kAllKeys =
     "policy, mode, preemption, fairshare.half_life, queues.<q>.weight, "
     "queues.<q>.limits.<p>.size, queues.<q>.limits.<p>.burst, pools.<p>.placement, "
-    "exclude.queues, exclude.pools";
+    "exclude.queues, exclude.pools, retention";
 constexpr std::string_view kQueueKeys =
     "queues.<q>.weight, queues.<q>.limits.<p>.size and queues.<q>.limits.<p>.burst";
 constexpr std::string_view kPoolKeys = "pools.<p>.placement";
@@ -35,6 +36,7 @@ enum class KeyKind {
   kMode,
   kPreemption,
   kHalfLife,
+  kRetention,
   kWeight,
   kSize,
   kBurst,
@@ -115,6 +117,7 @@ std::string ParseKey(std::string_view key, ParsedKey& out) {
       {"mode", KeyKind::kMode},
       {"preemption", KeyKind::kPreemption},
       {"fairshare.half_life", KeyKind::kHalfLife},
+      {"retention", KeyKind::kRetention},
       {"exclude.queues", KeyKind::kExcludeQueues},
       {"exclude.pools", KeyKind::kExcludePools},
   };
@@ -264,7 +267,8 @@ std::string Apply(SchedConfig& config, std::string_view key, const ParsedKey& pa
       }
       return problem;
     }
-    case KeyKind::kHalfLife: {
+    case KeyKind::kHalfLife:
+    case KeyKind::kRetention: {
       std::optional<Duration> micros = ParseHalfLife(value);
       if (!micros) {
         return std::string(key) + ": bad duration " + Quote(value) + " " +
@@ -276,7 +280,7 @@ std::string Apply(SchedConfig& config, std::string_view key, const ParsedKey& pa
         return std::string(key) + ": duration " + Quote(value) + " is too large (at most " +
                FormatDuration(std::chrono::duration_cast<std::chrono::hours>(kMax)) + ")";
       }
-      config.half_life = *micros;
+      (parsed.kind == KeyKind::kHalfLife ? config.half_life : config.retention) = *micros;
       return "";
     }
     case KeyKind::kWeight: {

@@ -41,6 +41,9 @@ struct SchedConfig {
   bool async = false;
   Preemption preemption = Preemption::kOff;
   std::chrono::nanoseconds half_life{0};
+  // How long a finished job stays in the engine's memory (and snapshots) before it is retired to
+  // the store's archive, where it stays queryable.
+  std::chrono::nanoseconds retention{std::chrono::hours(24 * 7)};
   std::map<std::string, QueueSetting, std::less<>> queues;
   std::map<std::string, HostChoice, std::less<>> pools;  // placement per pool; absent: pack
   std::set<std::string, std::less<>> excluded_queues;

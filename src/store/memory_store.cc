@@ -57,4 +57,34 @@ Result<uint64_t> MemoryStore::LastEventSeq() {
   return events_.empty() ? uint64_t{0} : events_.back().seq;
 }
 
+Result<Unit> MemoryStore::WriteArchive(const std::vector<ArchivedJob>& jobs) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const ArchivedJob& job : jobs) archive_[job.id] = job;
+  return Unit{};
+}
+
+Result<std::optional<ArchivedJob>> MemoryStore::FindArchived(uint64_t id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = archive_.find(id);
+  if (it == archive_.end()) return std::optional<ArchivedJob>{};
+  return std::optional<ArchivedJob>(it->second);
+}
+
+Result<std::optional<ArchivedJob>> MemoryStore::FindArchivedByName(const std::string& name) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto it = archive_.rbegin(); it != archive_.rend(); ++it) {
+    if (it->second.name == name) return std::optional<ArchivedJob>(it->second);
+  }
+  return std::optional<ArchivedJob>{};
+}
+
+Result<std::vector<ArchivedJob>> MemoryStore::ArchivedJobs(uint64_t after, size_t limit) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<ArchivedJob> out;
+  for (auto it = archive_.upper_bound(after); it != archive_.end() && out.size() < limit; ++it) {
+    out.push_back(it->second);
+  }
+  return out;
+}
+
 }  // namespace rota

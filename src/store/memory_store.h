@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <deque>
+#include <map>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -30,6 +31,10 @@ class MemoryStore final : public Store {
   Result<Unit> WriteEvents(const std::vector<EventRecord>& events) override;
   Result<std::vector<EventRecord>> EventsSince(uint64_t after, size_t limit) override;
   Result<uint64_t> LastEventSeq() override;
+  Result<Unit> WriteArchive(const std::vector<ArchivedJob>& jobs) override;
+  Result<std::optional<ArchivedJob>> FindArchived(uint64_t id) override;
+  Result<std::optional<ArchivedJob>> FindArchivedByName(const std::string& name) override;
+  Result<std::vector<ArchivedJob>> ArchivedJobs(uint64_t after, size_t limit) override;
   Result<StoredState> LoadLegacy() override { return StoredState{}; }
   Result<uint64_t> ImportLegacy(const std::vector<std::string>& entries) override {
     return Append(entries);
@@ -43,6 +48,7 @@ class MemoryStore final : public Store {
   uint64_t last_lsn_ = 0;                    // GUARDED_BY(mu_)
   std::deque<SnapshotRecord> snapshots_;     // GUARDED_BY(mu_), oldest first
   std::vector<EventRecord> events_;          // GUARDED_BY(mu_), in seq order
+  std::map<uint64_t, ArchivedJob> archive_;  // GUARDED_BY(mu_), by id
 };
 
 }  // namespace rota

@@ -67,7 +67,8 @@ CREATE TABLE job_retries (
 );
 )sql";
 
-// Version 3: the log of changes and snapshots of the engine (DESIGN section 8). The tables of
+// Version 3: the log of changes, snapshots of the engine and the archive of retired jobs (DESIGN
+// section 8). The tables of
 // versions 1 and 2 other than events are read once more, imported into the log by the server
 // (Store::ImportLegacy) and emptied; events stay, derived from the log from then on.
 constexpr const char* kCreateLog = R"sql(
@@ -87,6 +88,16 @@ CREATE TABLE snapshots (
   size INTEGER NOT NULL,
   written_us INTEGER NOT NULL
 );
+CREATE TABLE archive (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL,
+  queue TEXT NOT NULL,
+  state TEXT NOT NULL,
+  submitted_us INTEGER NOT NULL,
+  finished_us INTEGER NOT NULL,
+  json TEXT NOT NULL
+);
+CREATE INDEX archive_by_name ON archive (name, id);
 )sql";
 
 constexpr const char* kMigrations[] = {

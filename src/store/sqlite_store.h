@@ -46,6 +46,10 @@ class SQLiteStore final : public Store {
   Result<Unit> WriteEvents(const std::vector<EventRecord>& events) override;
   Result<std::vector<EventRecord>> EventsSince(uint64_t after, size_t limit) override;
   Result<uint64_t> LastEventSeq() override;
+  Result<Unit> WriteArchive(const std::vector<ArchivedJob>& jobs) override;
+  Result<std::optional<ArchivedJob>> FindArchived(uint64_t id) override;
+  Result<std::optional<ArchivedJob>> FindArchivedByName(const std::string& name) override;
+  Result<std::vector<ArchivedJob>> ArchivedJobs(uint64_t after, size_t limit) override;
   Result<StoredState> LoadLegacy() override;
   Result<uint64_t> ImportLegacy(const std::vector<std::string>& entries) override;
 

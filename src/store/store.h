@@ -73,6 +73,18 @@ struct LogEntry {
   std::string bytes;            // an encoded Change
 };
 
+// A finished job that left the engine's memory after `retention` (DESIGN section 8), as the
+// server last showed it: `json` is its detail view (GET /v1/jobs/{id}).
+struct ArchivedJob {
+  uint64_t id = 0;
+  std::string name;
+  std::string queue;
+  std::string state;            // "succeeded" "failed" "cancelled"
+  int64_t submitted_us = 0;
+  int64_t finished_us = 0;
+  std::string json;
+};
+
 struct SnapshotRecord {
   uint64_t lsn = 0;             // the state after applying every entry up to and including lsn
   std::string bytes;
@@ -112,6 +124,13 @@ class Store {
   // Events with seq > `after`, in seq order, at most `limit` of them.
   virtual Result<std::vector<EventRecord>> EventsSince(uint64_t after, size_t limit) = 0;
   virtual Result<uint64_t> LastEventSeq() = 0;
+  // The archive of retired jobs, derived like events (a replay writes them again: an upsert).
+  virtual Result<Unit> WriteArchive(const std::vector<ArchivedJob>& jobs) = 0;
+  // By id; or the newest of that name.
+  virtual Result<std::optional<ArchivedJob>> FindArchived(uint64_t id) = 0;
+  virtual Result<std::optional<ArchivedJob>> FindArchivedByName(const std::string& name) = 0;
+  // In id order, ids above `after`, at most `limit`.
+  virtual Result<std::vector<ArchivedJob>> ArchivedJobs(uint64_t after, size_t limit) = 0;
   // A database moved forward from schema version 2 still holds that version's records until
   // ImportLegacy replaces them with log entries (in one transaction); empty otherwise.
   virtual Result<StoredState> LoadLegacy() = 0;

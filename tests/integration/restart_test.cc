@@ -79,5 +79,41 @@ TEST(RestartTest, TwentyKillNinesLoseNoAnsweredChangeAndNoPublishedEvent) {
   EXPECT_EQ(job["counts"]["succeeded"], kFrames);
 }
 
+TEST(RestartTest, AFinishedJobPastRetentionLeavesMemoryAndStaysQueryable) {
+  Farm farm;
+  ASSERT_TRUE(farm.StartServer());
+  ASSERT_TRUE(farm.StartAgent("a1", {"--cores", "2"}));
+  const uint64_t old_job = farm.Submit("old.yaml", "name: old\ntasks: [{name: hello, command: 'echo hello from old'}]\n");
+  ASSERT_TRUE(farm.WaitForJob(old_job)) << farm.Diagnostics(old_job);
+  ASSERT_EQ(farm.Client({"config", "set", "retention", "1s"}).exit_code, 0);
+  const uint64_t kept = farm.Submit("kept.yaml", "name: kept\ntasks: [{name: t, command: 'sleep 30'}]\n");
+  ASSERT_TRUE(WaitFor([&] { return farm.GetJson("/v1/jobs/" + std::to_string(old_job)).value("retired", false); },
+                      std::chrono::seconds(10)))
+      << "the finished job was not retired";
+
+  auto listed = [&](const std::string& query) {
+    std::vector<uint64_t> ids;
+    const nlohmann::json reply = farm.GetJson("/v1/jobs" + query);
+    for (const auto& j : reply["jobs"]) ids.push_back(j["id"].get<uint64_t>());
+    return ids;
+  };
+  EXPECT_EQ(listed(""), (std::vector<uint64_t>{kept})) << "a retired job is no longer among the live ones";
+  EXPECT_EQ(listed("?all=1"), (std::vector<uint64_t>{old_job, kept}));
+  const nlohmann::json shown = farm.GetJson("/v1/jobs/old");
+  EXPECT_EQ(shown["state"], "succeeded");
+  EXPECT_EQ(shown["counts"]["succeeded"], 1);
+  EXPECT_EQ(shown["tasks"][0]["name"], "hello");
+  EXPECT_EQ(farm.Client({"logs", "old", "hello"}).out, "hello from old\n");
+  EXPECT_EQ(farm.Http("POST", "/v1/jobs/" + std::to_string(old_job) + "/retry").status, 409);
+  const auto all = farm.Client({"jobs", "--all"});
+  EXPECT_NE(all.out.find("old"), std::string::npos) << all.out;
+
+  farm.KillServer();   // the archive is in the store; the retirement in the log
+  ASSERT_TRUE(farm.StartServer());
+  EXPECT_EQ(listed(""), (std::vector<uint64_t>{kept}));
+  EXPECT_EQ(farm.GetJson("/v1/jobs/" + std::to_string(old_job))["state"], "succeeded");
+  EXPECT_EQ(farm.GetJson("/v1/jobs/" + std::to_string(kept))["state"], "running");
+}
+
 }  // namespace
 }  // namespace rota::testing

@@ -167,6 +167,30 @@ TEST_F(EnginePlacementTest, AReplayOfTheChangesRebuildsStateAndEventsAndRelaunch
   EXPECT_THAT(sink_.summaries, ElementsAre("task.succeeded a#2", "job.failed"));
 }
 
+TEST_F(EnginePlacementTest, AFinishedJobIsRetiredOnceItsRetentionHasPassed) {
+  std::vector<std::string> retired;
+  engine_->set_retire_observer([&](const JobState& job) { retired.push_back(job.spec.name); });
+  Host("n1", 2);
+  // b waits for a signal that never comes; the job fails when a does, and b is skipped.
+  Submit(JobBuilder("j").OnFailure(FailurePolicy::kContinue).Task("a").Task("b").RequiresSignal("never"));
+  Submit(JobBuilder("k").Task("c"));
+  Exit("j:a#0", 1);
+  engine_->Cancel(0, "job cancelled");
+  ASSERT_TRUE(engine_->job(0).finished);
+  clock_.Advance(std::chrono::hours(24 * 7) - 1s);
+  engine_->FireTimers();
+  EXPECT_NE(engine_->find_job(0), nullptr) << "a week less a second: still in memory";
+  clock_.Advance(1s);
+  engine_->FireTimers();
+  EXPECT_EQ(engine_->find_job(0), nullptr);
+  EXPECT_THAT(retired, ElementsAre("j"));
+  ASSERT_NE(engine_->find_job(1), nullptr) << "an unfinished job stays, however old";
+  engine_->PostSignal("never");   // its waiter went with it
+  engine_->FireTimers();
+  EXPECT_THAT(retired, ElementsAre("j"));
+  EXPECT_EQ(engine_->job_count(), 2u) << "ids are never reused";
+}
+
 TEST_F(EnginePlacementTest, AReportWithAStaleTokenIsDroppedAndCounted) {
   Host("n1", 1);
   Submit(JobBuilder("j").Task("t"));

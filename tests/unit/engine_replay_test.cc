@@ -1,7 +1,8 @@
 // The engine as a deterministic state machine over its log (DESIGN section 8), checked on
 // thousands of seeded random histories in server mode: submissions, hosts that come and go,
 // scheduling slices, exits (some failing, some lost, some with a stale token), cancels, retries,
-// signals, settings, restarts and time passing (timeouts, backoffs, silent hosts). For each:
+// signals, settings, restarts and time passing (timeouts, backoffs, silent hosts, finished jobs
+// retired). For each:
 //   - a fresh engine that replays the encoded log reaches the same state (its snapshot's bytes)
 //     and publishes the same events, byte for byte;
 //   - an engine loaded from a snapshot taken midway, then given the rest of the log, does too
@@ -144,6 +145,7 @@ std::vector<Change> LiveHistory(uint32_t seed, Rig& live, size_t& snapshot_after
         std::map<std::string, std::string> values;
         values["policy"] = pick(0, 1) ? "fairshare" : "priority";
         if (pick(0, 2) == 0) values["preemption"] = pick(0, 1) ? "on" : "off";
+        if (pick(0, 2) == 0) values["retention"] = pick(0, 1) ? "2s" : "7d";
         apply(change::ConfigSet{values});
         break;
       }
@@ -219,7 +221,7 @@ TEST(EngineReplayTest, ReplayAndSnapshotPlusTailReachTheLiveStateAndEventsByteFo
   if (const char* n = std::getenv("ROTA_REPLAY_HISTORIES")) histories = std::atoi(n);
   uint32_t base = std::random_device{}();
   if (const char* s = std::getenv("ROTA_REPLAY_SEED")) base = static_cast<uint32_t>(std::strtoul(s, nullptr, 10));
-  size_t changes = 0, instances = 0;
+  size_t changes = 0, instances = 0, retired = 0;
   for (int h = 0; h < histories; ++h) {
     const uint32_t seed = base + static_cast<uint32_t>(h);
     SCOPED_TRACE("seed " + std::to_string(seed));
@@ -230,7 +232,13 @@ TEST(EngineReplayTest, ReplayAndSnapshotPlusTailReachTheLiveStateAndEventsByteFo
     const std::vector<Change> log = LiveHistory(seed, live, snapshot_after, mid, mid_seq);
     const std::string final_state = live.engine.EncodeSnapshot();
     changes += log.size();
-    for (JobId j = 0; j < live.engine.job_count(); ++j) instances += live.engine.job(j).instances.size();
+    for (JobId j = 0; j < live.engine.job_count(); ++j) {
+      if (const JobState* job = live.engine.find_job(j)) {
+        instances += job->instances.size();
+      } else {
+        ++retired;
+      }
+    }
 
     // Through the log's bytes, into a fresh engine with other options.
     Rig replay(99);
@@ -253,7 +261,8 @@ TEST(EngineReplayTest, ReplayAndSnapshotPlusTailReachTheLiveStateAndEventsByteFo
     ASSERT_TRUE(SameBytes(restored.engine.EncodeSnapshot(), final_state));
     ASSERT_TRUE(SameLines(Lines(restored.sink), live.sink.After(mid_seq)));
   }
-  std::printf("%d histories, %zu changes, %zu instances\n", histories, changes, instances);
+  std::printf("%d histories, %zu changes, %zu instances, %zu jobs retired\n", histories, changes, instances, retired);
+  EXPECT_GT(retired, 0u) << "no history retired a job: that part is not exercised";
 }
 
 TEST(EngineReplayTest, AChangeThatDoesNotDecodeIsRefusedWithItsReason) {

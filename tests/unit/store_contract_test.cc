@@ -158,6 +158,28 @@ TYPED_TEST(StoreContractTest, EventsDerivedAgainByAReplayAreSkipped) {
   EXPECT_EQ((*all)[1].json, Event(2).json);
 }
 
+TYPED_TEST(StoreContractTest, TheArchiveFindsJobsByIdAndNameAndPagesThrough) {
+  auto job = [](uint64_t id, std::string name, std::string state) {
+    return ArchivedJob{id, std::move(name), "film", std::move(state), 10, 20, "{\"id\":" + std::to_string(id) + "}"};
+  };
+  ASSERT_TRUE(this->store_->WriteArchive({job(1, "shot", "failed"), job(3, "shot", "succeeded")}).ok());
+  ASSERT_TRUE(this->store_->WriteArchive({job(2, "other", "cancelled"), job(1, "shot", "succeeded")}).ok());
+  Result<std::optional<ArchivedJob>> one = this->store_->FindArchived(1);
+  ASSERT_TRUE(one.ok() && one->has_value());
+  EXPECT_EQ((*one)->state, "succeeded") << "written again: replaced";
+  EXPECT_EQ((*one)->json, "{\"id\":1}");
+  Result<std::optional<ArchivedJob>> newest = this->store_->FindArchivedByName("shot");
+  ASSERT_TRUE(newest.ok() && newest->has_value());
+  EXPECT_EQ((*newest)->id, 3u);
+  EXPECT_FALSE(this->store_->FindArchived(9)->has_value());
+  Result<std::vector<ArchivedJob>> page = this->store_->ArchivedJobs(1, 10);
+  ASSERT_TRUE(page.ok());
+  ASSERT_EQ(page->size(), 2u);
+  EXPECT_EQ((*page)[0].id, 2u);
+  EXPECT_EQ((*page)[0].name, "other");
+  EXPECT_EQ((*page)[0].json, "{\"id\":2}");
+}
+
 TYPED_TEST(StoreContractTest, ANewStoreHasNothingToImport) {
   Result<StoredState> legacy = this->store_->LoadLegacy();
   ASSERT_TRUE(legacy.ok());

@@ -20,9 +20,15 @@ Engine::Engine(const Clock& clock, Launcher& launcher, EventSink& events, Engine
 uint32_t Engine::PoolIndex(const std::string& name, int max_workers) {
   auto [it, added] = pool_index_.emplace(name, pools_.size());
   if (added) {
-    pools_.emplace_back();
-    pools_.back().view.name = name;
-    pools_.back().view.max_workers = max_workers;
+    if (free_pools_.empty()) {
+      pools_.emplace_back();
+    } else {   // the slot of a retired job's pool
+      it->second = free_pools_.back();
+      free_pools_.pop_back();
+      pools_[it->second] = PoolState{};
+    }
+    pools_[it->second].view.name = name;
+    pools_[it->second].view.max_workers = max_workers;
   } else if (max_workers > 0) {
     pools_[it->second].view.max_workers = max_workers;
   }

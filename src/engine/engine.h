@@ -325,6 +325,7 @@ class Engine {
   std::vector<std::unique_ptr<JobState>> jobs_;
   std::vector<PoolState> pools_;
   std::unordered_map<std::string, uint32_t> pool_index_;
+  std::vector<uint32_t> free_pools_;   // server mode: slots of retired jobs' pools, reused LIFO
   std::map<RunId, RunState> runs_;   // the active runs, in start order
   RunId last_run_ = 0;
   std::set<std::pair<int64_t, uint64_t>> deadlines_;    // (at, key)

@@ -136,8 +136,14 @@ void Engine::Retire(JobId id) {
   for (const InstanceState& inst : job.instances) {
     --pools_[job.tasks[inst.task].pool].view.by_status[static_cast<int>(inst.status)];
   }
-  for (const TaskState& task : job.tasks) {
-    if (options_.placement) pools_[task.pool].ready.clear();   // the job's own pools
+  if (options_.placement) {   // the job's own pools: their slots go to later jobs
+    for (const TaskState& task : job.tasks) {
+      auto it = pool_index_.find(std::to_string(id) + '/' + task.spec->pool);
+      if (it == pool_index_.end()) continue;   // a second task of the same pool
+      pools_[it->second] = PoolState{};
+      free_pools_.push_back(it->second);
+      pool_index_.erase(it);
+    }
   }
   for (auto it = signal_waiters_.begin(); it != signal_waiters_.end();) {
     std::erase_if(it->second, [id](const std::pair<JobId, uint32_t>& w) { return w.first == id; });

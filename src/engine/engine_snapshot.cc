@@ -107,6 +107,8 @@ std::string Engine::EncodeSnapshot() const {
     w.U64(p.running);
     WriteLine(w, ReadyLine(p));
   }
+  w.U64(free_pools_.size());
+  for (uint32_t p : free_pools_) w.U64(p);
   w.U64(pool_index_.size());
   for (auto it : Sorted(pool_index_)) {
     w.Str(it->first);

@@ -66,6 +66,11 @@ Result<Unit> Engine::LoadSnapshot(std::string_view bytes) {
     }
   }
   for (uint64_t n = r.Count(); n > 0; --n) {
+    const auto p = static_cast<uint32_t>(r.U64());
+    if (p >= pools_.size()) return bad("a free pool the snapshot lacks");
+    free_pools_.push_back(p);
+  }
+  for (uint64_t n = r.Count(); n > 0; --n) {
     std::string key(r.Str());
     pool_index_[key] = static_cast<uint32_t>(r.U64());
   }

@@ -42,53 +42,6 @@ void ServerCore::EventLog::Publish(const Event& event) {
   pending.push_back(std::move(record));
 }
 
-Result<Unit> ServerCore::Restore(const std::map<std::string, std::string>& settings) {
-  Result<uint64_t> last_seq = store_.LastEventSeq();
-  if (!last_seq.ok()) return last_seq.error();
-  events_.skip_through = *last_seq;
-  engine_.BeginReplay();
-  Result<std::optional<SnapshotRecord>> snapshot = store_.LatestSnapshot();
-  if (!snapshot.ok()) return snapshot.error();
-  Result<std::unique_ptr<Snapshotter>> started =
-      Snapshotter::Start(store_, options_.snapshots, options_.engine, *snapshot);
-  if (!started.ok()) return MakeError("store_corrupt", "the latest snapshot cannot be read back: " + started.error().message);
-  snapshotter_ = std::move(started).value();
-  uint64_t after = 0;
-  if (*snapshot) {
-    if (Result<Unit> loaded = engine_.LoadSnapshot((*snapshot)->bytes); !loaded.ok()) {
-      return MakeError("store_corrupt", "the latest snapshot cannot be read back: " + loaded.error().message);
-    }
-    after = (*snapshot)->lsn;
-  } else {
-    if (Result<Unit> imported = ImportLegacy(); !imported.ok()) return imported;
-    after = imported_through_;
-  }
-  for (;;) {
-    Result<std::vector<LogEntry>> page = store_.ReadFrom(after, 4096);
-    if (!page.ok()) return page.error();
-    if (page->empty()) break;
-    for (const LogEntry& entry : *page) {
-      Result<Change> change = DecodeChange(entry.bytes);
-      if (!change.ok()) {
-        return MakeError("store_corrupt", "change " + std::to_string(entry.lsn) +
-                                              " of the log cannot be read: " + change.error().message);
-      }
-      engine_.Apply(*change);
-      snapshotter_->Follow(entry.lsn, *change);
-      after = entry.lsn;
-    }
-  }
-  engine_.EndReplay(clock_.Now());
-  // Each start is a new fencing epoch: runs placed from now on carry it.
-  Propose(Change{clock_.UnixMicros(), change::EpochStarted{engine_.epoch() + 1, 0}});
-  if (!settings.empty()) Propose(Change{clock_.UnixMicros(), change::ConfigSet{settings}});
-  if (!CommitProposals()) return MakeError("store_io", last_commit_error_);
-  events_.skip_through = 0;
-  if (Result<Unit> written = store_.WriteEvents(events_.pending); !written.ok()) return written;
-  events_.pending.clear();
-  return Unit{};
-}
-
 void ServerCore::Propose(Change change, ExchangePtr ex, std::function<void()> answer) {
   Proposal p;
   p.changes.push_back(std::move(change));
@@ -287,77 +240,6 @@ void ServerCore::PutConfig(const std::map<std::string, std::string>& values, Exc
   ExchangePtr reply_to = ex;
   Propose(Change{clock_.UnixMicros(), change::ConfigSet{values}}, std::move(ex),
           [this, reply_to] { GetConfig(reply_to); });
-}
-
-void ServerCore::Metrics(const Histogram& http_latency, ExchangePtr ex) {
-  std::string out;
-  std::map<std::string, uint64_t> jobs_by_state;
-  std::array<uint64_t, 8> instances{};
-  for (JobId id = 0; id < engine_.job_count(); ++id) {
-    const JobState* found = engine_.find_job(id);
-    if (found == nullptr) continue;   // retired: in the archive
-    const JobState& job = *found;
-    ++jobs_by_state[JobStateName(job)];
-    for (const InstanceState& inst : job.instances) ++instances[static_cast<int>(inst.status)];
-  }
-  MetricHeader("rota_jobs", "gauge", "Jobs by state.", out);
-  for (const char* s : {"pending", "running", "succeeded", "failed", "cancelled"}) {
-    MetricLine("rota_jobs", std::string("state=\"") + s + "\"", static_cast<double>(jobs_by_state[s]), out);
-  }
-  MetricHeader("rota_instances", "gauge", "Instances by state.", out);
-  for (int s = 0; s < 8; ++s) {
-    MetricLine("rota_instances", std::string("state=\"") + InstanceStatusName(static_cast<InstanceStatus>(s)) + "\"",
-               static_cast<double>(instances[s]), out);
-  }
-  size_t alive = 0;
-  for (const HostState& h : engine_.hosts()) alive += h.alive ? 1 : 0;
-  MetricHeader("rota_agents_alive", "gauge", "Agents that heartbeat within the timeout.", out);
-  MetricLine("rota_agents_alive", "", static_cast<double>(alive), out);
-  MetricHeader("rota_agents_lost", "gauge", "Agents marked lost.", out);
-  MetricLine("rota_agents_lost", "", static_cast<double>(engine_.hosts().size() - alive), out);
-  MetricHeader("rota_runs_running", "gauge", "Runs placed on agents and not yet ended.", out);
-  MetricLine("rota_runs_running", "", static_cast<double>(engine_.running()), out);
-  MetricHeader("rota_store_commit_failures_total", "counter", "Appends to the log the store refused.", out);
-  MetricLine("rota_store_commit_failures_total", "", static_cast<double>(commits_failed_), out);
-  MetricHeader("rota_store_event_write_failures_total", "counter",
-               "Writes of derived events the store refused (retried with the next batch).", out);
-  MetricLine("rota_store_event_write_failures_total", "", static_cast<double>(event_writes_failed_), out);
-  const Snapshotter::Stats snapshots = snapshotter_->stats();
-  MetricHeader("rota_snapshots_written_total", "counter", "Snapshots of the engine written to the store.", out);
-  MetricLine("rota_snapshots_written_total", "", static_cast<double>(snapshots.written), out);
-  MetricHeader("rota_snapshot_failures_total", "counter", "Snapshots the store refused.", out);
-  MetricLine("rota_snapshot_failures_total", "", static_cast<double>(snapshots.failed), out);
-  MetricHeader("rota_snapshot_lsn", "gauge", "The log position of the latest snapshot.", out);
-  MetricLine("rota_snapshot_lsn", "", static_cast<double>(snapshots.last_lsn), out);
-  MetricHeader("rota_snapshot_bytes", "gauge", "Size of the latest snapshot.", out);
-  MetricLine("rota_snapshot_bytes", "", static_cast<double>(snapshots.last_bytes), out);
-  MetricHeader("rota_snapshot_seconds", "gauge", "Time the latest snapshot took to encode and write (off the loop).", out);
-  MetricLine("rota_snapshot_seconds", "", snapshots.last_seconds, out);
-  MetricHeader("rota_changes_dropped_total", "counter",
-               "Changes that no longer applied when their turn in the log came (stale reports, placements overtaken).", out);
-  for (const auto& [kind, count] : engine_.dropped()) {
-    MetricLine("rota_changes_dropped_total", "kind=\"" + kind + "\"", static_cast<double>(count), out);
-  }
-  const Engine::CycleStats cycles = engine_.cycle_stats();
-  MetricHeader("rota_sched_cycles_total", "counter", "Scheduling results applied.", out);
-  MetricLine("rota_sched_cycles_total", "", static_cast<double>(cycles.cycles), out);
-  MetricHeader("rota_sched_decisions_total", "counter",
-               "Scheduling decisions (placements and preemptions), applied or dropped by reconciliation.", out);
-  MetricLine("rota_sched_decisions_total", "outcome=\"applied\"", static_cast<double>(cycles.decisions_applied), out);
-  MetricLine("rota_sched_decisions_total", "outcome=\"dropped\"", static_cast<double>(cycles.decisions_dropped), out);
-  MetricHeader("rota_sched_preemptions_total", "counter", "Runs preempted by the scheduler.", out);
-  MetricLine("rota_sched_preemptions_total", "", static_cast<double>(cycles.preemptions), out);
-  MetricHeader("rota_sched_runner_running", "gauge", "1 while the scheduling algorithm runs.", out);
-  MetricLine("rota_sched_runner_running", "", cycles.runner_state == RunnerState::kRunning ? 1 : 0, out);
-  sched_seconds_.Render("rota_sched_duration_seconds",
-                        "Time the scheduling algorithm took per cycle (on the runner's thread in async mode).", out);
-  cycle_seconds_.Render("rota_cycle_seconds", "Time of one loop batch's cycle, work delivery and commit.", out);
-  http_latency.Render("rota_http_request_seconds", "HTTP request latency, from the whole request read to the reply written.", out);
-  HttpResponse r;
-  r.content_type = "text/plain; version=0.0.4";
-  r.body = std::move(out);
-  r.route = "/metrics";
-  Reply(std::move(ex), std::move(r));
 }
 
 std::vector<EventRecord> ServerCore::AfterBatch() {

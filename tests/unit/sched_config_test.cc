@@ -21,7 +21,7 @@ constexpr double kInf = std::numeric_limits<double>::infinity();
 constexpr std::string_view kAllKeysHint =
     " (keys: policy, mode, preemption, fairshare.half_life, queues.<q>.weight, "
     "queues.<q>.limits.<p>.size, queues.<q>.limits.<p>.burst, pools.<p>.placement, "
-    "exclude.queues, exclude.pools)";
+    "exclude.queues, exclude.pools, retention)";
 constexpr std::string_view kQueueKeysHint =
     " (keys: queues.<q>.weight, queues.<q>.limits.<p>.size and queues.<q>.limits.<p>.burst)";
 
@@ -155,6 +155,14 @@ TEST(SchedConfigTest, HalfLifeRefusesWhatIsNotADuration) {
                                                        std::string(bad) +
                                                        "' (examples: 0, 90s, 10m, 1h, 7d)");
   }
+}
+
+TEST(SchedConfigTest, RetentionIsADurationOfSevenDaysUnlessSet) {
+  EXPECT_EQ(SchedConfig{}.retention, 168h);
+  EXPECT_EQ(With("retention", "3d").retention, 72h);
+  EXPECT_EQ(With("retention", "0").retention, 0ns);
+  EXPECT_EQ(Problem("retention", "a week"), "retention: bad duration 'a week' (examples: 0, 90s, 10m, 1h, 7d)");
+  EXPECT_EQ(Problem("retentoin", "1d"), "unknown key 'retentoin' (did you mean 'retention'?)");
 }
 
 TEST(SchedConfigTest, WeightIsAFiniteNumberAboveZero) {

@@ -126,16 +126,6 @@ Result<RunReport> ReportFrom(const json& j, RunId run) {
 
 }  // namespace
 
-bool IsValidName(std::string_view name) {
-  if (name.empty() || name.size() > 128) return false;
-  for (char c : name) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                    c == '.' || c == '_' || c == '-';
-    if (!ok) return false;
-  }
-  return true;
-}
-
 Result<AgentRegistration> DecodeRegistration(std::string_view body) {
   Result<json> parsed = ParseObject(body);
   if (!parsed.ok()) return parsed.error();
@@ -143,7 +133,7 @@ Result<AgentRegistration> DecodeRegistration(std::string_view body) {
   AgentRegistration a;
   std::string error;
   if (!String(j, "name", a.name, error)) return Bad(error);
-  if (!IsValidName(a.name)) return Bad("field \"name\" must be 1-128 of [A-Za-z0-9._-]");
+  if (!IsValidName(a.name)) return Bad("field \"name\" must be 1-128 of [A-Za-z0-9._-], and not \".\" or \"..\"");
   auto cores = j.find("cores");
   if (cores == j.end() || !cores->is_number() || cores->get<double>() < 0 || cores->get<double>() > 1e6) {
     return Bad("field \"cores\" must be a number from 0 to 1000000");

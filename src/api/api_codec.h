@@ -3,6 +3,8 @@
 // a 400 with a reason, never an exception. Pure; any thread. Fuzzed by tests/fuzz/fuzz_api_body.cc.
 #pragma once
 
+#include "core/names.h"
+
 #include <map>
 #include <string>
 #include <string_view>
@@ -26,6 +28,5 @@ Result<std::map<std::string, std::string>> DecodeConfig(std::string_view body);
 Result<JobSpec> DecodeSpec(std::string_view body, std::string_view source);
 
 // Agent and job names: [A-Za-z0-9._-]{1,128}.
-bool IsValidName(std::string_view name);
 
 }  // namespace rota

@@ -7,12 +7,12 @@
 #include <span>
 
 #include "core/did_you_mean.h"
+#include "core/names.h"
 #include "core/units.h"
 
 namespace rota::sched {
 namespace {
 
-constexpr size_t kMaxNameLength = 128;
 
 // Keys without a queue or pool name, in the order a did-you-mean should prefer them.
 constexpr std::string_view kFixedKeys[] = {
@@ -51,19 +51,6 @@ struct ParsedKey {
   std::string_view pool;   // kSize, kBurst, kPlacement
 };
 
-bool IsNameChar(char c, bool dots) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-         c == '-' || (dots && c == '.');
-}
-
-// The spec's name rule; `dots` is false inside a key, where a '.' would make the split ambiguous.
-bool IsName(std::string_view name, bool dots) {
-  if (name.empty() || name.size() > kMaxNameLength || name == "." || name == "..") return false;
-  for (char c : name) {
-    if (!IsNameChar(c, dots)) return false;
-  }
-  return true;
-}
 
 std::string NameProblem(std::string_view where, std::string_view what, std::string_view name,
                         bool dots) {
@@ -145,8 +132,8 @@ std::string ParseKey(std::string_view key, ParsedKey& out) {
     } else {
       return UnknownQueueKey(key, rest);
     }
-    if (!IsName(out.queue, false)) return NameProblem(key, "queue", out.queue, false);
-    if (out.kind != KeyKind::kWeight && !IsName(out.pool, false)) {
+    if (!IsValidName(out.queue, false)) return NameProblem(key, "queue", out.queue, false);
+    if (out.kind != KeyKind::kWeight && !IsValidName(out.pool, false)) {
       return NameProblem(key, "pool", out.pool, false);
     }
     return "";
@@ -156,7 +143,7 @@ std::string ParseKey(std::string_view key, ParsedKey& out) {
     constexpr std::string_view kPlacement = ".placement";
     if (!rest.ends_with(kPlacement)) return UnknownPoolKey(key, rest);
     out = ParsedKey{KeyKind::kPlacement, {}, rest.substr(0, rest.size() - kPlacement.size())};
-    if (!IsName(out.pool, false)) return NameProblem(key, "pool", out.pool, false);
+    if (!IsValidName(out.pool, false)) return NameProblem(key, "pool", out.pool, false);
     return "";
   }
   if (std::optional<std::string> guess = DidYouMean(key, kFixedKeys)) {
@@ -317,7 +304,7 @@ std::string Apply(SchedConfig& config, std::string_view key, const ParsedKey& pa
         while (!name.empty() && name.front() == ' ') name.remove_prefix(1);
         while (!name.empty() && name.back() == ' ') name.remove_suffix(1);
         if (name.empty()) continue;
-        if (!IsName(name, true)) return NameProblem(key, queues ? "queue" : "pool", name, true);
+        if (!IsValidName(name, true)) return NameProblem(key, queues ? "queue" : "pool", name, true);
         names.emplace(name);
       }
       (queues ? config.excluded_queues : config.excluded_pools) = std::move(names);

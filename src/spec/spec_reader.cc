@@ -7,12 +7,12 @@
 #include <unordered_set>
 
 #include "core/did_you_mean.h"
+#include "core/names.h"
 
 namespace rota {
 namespace {
 
 constexpr size_t kMaxQuotedInMessage = 40;
-constexpr size_t kMaxNameLength = 128;
 
 std::string_view TypeName(const YAML::Node& node) {
   if (node.IsSequence()) return "a list";
@@ -252,12 +252,7 @@ std::optional<std::string> SpecReader::Name(const YAML::Node& node, int line, st
                                             bool dots) {
   std::optional<std::string> name = String(node, line, what);
   if (!name) return std::nullopt;
-  bool ok = name->size() <= kMaxNameLength && *name != "." && *name != "..";
-  for (char c : *name) {
-    ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' ||
-                (dots && c == '.'));
-  }
-  if (!ok) {
+  if (!IsValidName(*name, dots)) {
     Fail(line, "invalid_name",
          std::string(what) + " " + Quote(*name) + " must be 1 to 128 letters, digits, " +
              (dots ? "\".\", " : "") + "\"_\" or \"-\"" +

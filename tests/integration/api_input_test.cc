@@ -60,6 +60,11 @@ TEST_F(ApiInputTest, MalformedAgentBodiesAre400NamingTheField) {
   HttpReply wrong = farm_.Http("POST", "/v1/agents/register", R"({"name": "n1", "cores": "eight"})");
   EXPECT_EQ(wrong.status, 400);
   EXPECT_THAT(wrong.body, HasSubstr("cores"));
+  for (const char* name : {"..", ".", "a/b", ""}) {   // names become path components
+    HttpReply bad = farm_.Http("POST", "/v1/agents/register", std::string(R"({"name": ")") + name + R"(", "cores": 1})");
+    EXPECT_EQ(bad.status, 400) << name;
+    EXPECT_THAT(bad.body, HasSubstr("name")) << name;
+  }
   HttpReply reports = farm_.Http("POST", "/v1/agents/n1/status", R"({"reports": [{"run": -4}]})");
   EXPECT_EQ(reports.status, 400);
   EXPECT_THAT(reports.body, HasSubstr("reports[0]"));

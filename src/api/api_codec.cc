@@ -204,6 +204,7 @@ Result<JobSpec> DecodeSpec(std::string_view body, std::string_view source) {
   if (errors.empty()) {
     ValidateOptions options;
     options.local = false;
+    options.default_max_workers = kUnlimitedWorkers;   // as the server's engine treats them
     errors = ValidateJob(parsed.job, options);
   }
   if (errors.empty()) {

@@ -12,6 +12,10 @@
 
 namespace rota {
 
+// On a server, a pool a job uses but does not list has no cap of its own (its hosts' resources
+// are the limit); `rota run` gives it the CPU count or --jobs instead.
+inline constexpr int kUnlimitedWorkers = 1 << 30;
+
 struct ValidateOptions {
   // Signals that will be posted when the run starts (`rota run --signal KEY`).
   std::vector<std::string> given_signals;

@@ -110,6 +110,7 @@ Result<change::JobSubmitted> ReadJobSubmitted(ByteReader& r) {
   if (problems.empty()) {
     ValidateOptions options;
     options.local = false;
+    options.default_max_workers = kUnlimitedWorkers;
     problems = ValidateJob(parsed.job, options);
   }
   if (!problems.empty()) return Bad("a logged job no longer parses: " + problems.front().message);

@@ -4,6 +4,7 @@
 #include <csignal>
 
 #include "core/units.h"
+#include "core/validate.h"
 #include "engine/engine_internal.h"
 
 namespace rota {

@@ -11,8 +11,6 @@ namespace rota::engine_internal {
 // A retry waits retry_delay * 2^(attempt-1), never longer than this.
 inline constexpr Duration kMaxRetryDelay = std::chrono::minutes(5);
 
-// Server mode: the max_workers of a pool a job does not list.
-inline constexpr int kUnlimitedWorkers = 1 << 30;
 
 inline bool Satisfies(InstanceStatus status, DepOn on) {
   switch (on) {

@@ -73,6 +73,19 @@ TEST_F(ApiInputTest, MalformedAgentBodiesAre400NamingTheField) {
   ExpectHealthy();
 }
 
+TEST_F(ApiInputTest, AGangInAPoolTheJobDoesNotListIsAccepted) {
+  // On a server an unlisted pool has no cap of its own (its hosts are the limit), so a gang of
+  // four fits it; `rota run` would give such a pool the CPU count instead.
+  HttpReply gang = farm_.Http("POST", "/v1/jobs",
+                              "name: g\ntasks: [{name: t, command: 'true', frames: 1-4, gang: true}]\n");
+  EXPECT_EQ(gang.status, 201) << gang.body;
+  HttpReply capped = farm_.Http("POST", "/v1/jobs",
+                                "name: c\npools: {default: {max_workers: 2}}\n"
+                                "tasks: [{name: t, command: 'true', frames: 1-4, gang: true}]\n");
+  EXPECT_EQ(capped.status, 400) << "a listed cap still holds";
+  EXPECT_THAT(capped.body, HasSubstr("gang"));
+}
+
 TEST_F(ApiInputTest, UnknownIdsAre404AndWrongMethods405) {
   HttpReply job = farm_.Http("GET", "/v1/jobs/999");
   EXPECT_EQ(job.status, 404);

@@ -63,7 +63,7 @@ std::string RandomSpec(std::mt19937& rng, int n) {
   std::string y = "name: job" + std::to_string(n) + "\n";
   y += "queue: q" + std::to_string(pick(0, 2)) + "\npriority: " + std::to_string(pick(1, 99)) + "\n";
   y += std::string("on_failure: ") + (pick(0, 1) ? "stop" : "continue") + "\n";
-  if (pick(0, 2) == 0) y += "pools: [{name: p0, max_workers: " + std::to_string(pick(1, 3)) + "}]\n";
+  if (pick(0, 2) == 0) y += "pools: {p0: {max_workers: " + std::to_string(pick(1, 3)) + "}}\n";
   y += "tasks:\n";
   const int tasks = pick(1, 6);
   for (int t = 0; t < tasks; ++t) {

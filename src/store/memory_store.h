@@ -1,5 +1,5 @@
-// MemoryStore: a Store that keeps everything in process memory, for unit tests and `rota run`
-// (which has nothing to resume). Same semantics as SQLiteStore, checked by the same contract test
+// MemoryStore: a Store that keeps everything in process memory, for unit tests (`rota run` needs
+// no store: it applies its changes without a log). Same semantics as SQLiteStore, checked by the same contract test
 // suite; "durable" here means "until the object is destroyed". `fail_appends` makes every Append
 // fail (store_io), for tests of what the server does when its store refuses.
 //

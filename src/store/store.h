@@ -8,7 +8,7 @@
 // before it returns. Events are derived: a replay derives them again, so they are written after
 // the changes that caused them, and need not be durable before anyone is answered.
 //
-// Implementations: MemoryStore (tests, `rota run`), SQLiteStore (the default: one file, WAL),
+// Implementations: MemoryStore (tests), SQLiteStore (the default: one file, WAL),
 // later PostgresStore. One contract test suite runs against each.
 // Thread-safety: an implementation is used from one thread at a time (the engine loop), except
 // EventsSince, which API threads may call concurrently with the rest, and WriteSnapshot, which
@@ -27,15 +27,17 @@
 
 namespace rota {
 
+// The records of schema version 2 (JobRecord, RunRecord, AgentRecord, StoredState), read once by
+// the import into the log (Store::LoadLegacy) and never written.
 struct JobRecord {
   uint64_t id = 0;              // assigned by the engine, strictly increasing
   std::string name;
   std::string queue;
   int priority = 50;
   std::string spec_text;        // as submitted; specs are immutable once accepted
-  std::string spec_format;      // "yaml" or "json"
+  std::string spec_format;      // always "yaml" (version 2 never wrote anything else)
   int64_t submitted_us = 0;
-  std::string state;            // "pending" "running" "succeeded" "failed" "cancelled"
+  std::string state;            // "pending" "running" "succeeded" "failed" "cancelled" "cancelling"
   int64_t finished_us = 0;      // 0 while unfinished
 };
 
@@ -47,7 +49,7 @@ struct RunRecord {
   int attempt = 1;
   uint64_t epoch = 0;           // fencing: reports carrying another epoch are refused
   std::string host;             // agent name ("" until placed)
-  std::string state;            // "assigned" "running" "succeeded" "failed" "lost" "cancelled"
+  std::string state;            // a RunOutcomeName: "running" "succeeded" "failed" "timed_out" ...
   std::optional<int> exit_code;
   int64_t started_us = 0;
   int64_t ended_us = 0;         // 0 while not ended

@@ -15,6 +15,7 @@
 // one loads the snapshot and replays the tail, and their states are checked equal to the live
 // engine's (snapshot bytes). Prints: the snapshot's encode time, size and write time; each
 // restart's time; the ratio; the database's bytes per finished run.
+#include <sqlite3.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -229,8 +230,25 @@ int Main(int argc, char** argv) {
               load_seconds, tail_seconds);
   std::printf("restart by full replay:       %.2f s\n", full_seconds);
   std::printf("ratio full replay / snapshot + tail: %.1fx\n", full_seconds / snapshot_restart);
-  std::printf("database after compaction: %.1f MB, %.1f bytes per finished run (events not written here)\n",
-              db_bytes / 1e6, finished ? double(db_bytes) / double(finished) : 0.0);
+  // Compaction frees pages for reuse; the file keeps its high-water size until a VACUUM.
+  double live_bytes = 0;
+  sqlite3* raw = nullptr;
+  if (sqlite3_open_v2(db.c_str(), &raw, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
+    auto pragma = [&](const char* sql) {
+      sqlite3_stmt* st = nullptr;
+      double v = 0;
+      if (sqlite3_prepare_v2(raw, sql, -1, &st, nullptr) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
+        v = static_cast<double>(sqlite3_column_int64(st, 0));
+      }
+      sqlite3_finalize(st);
+      return v;
+    };
+    live_bytes = (pragma("PRAGMA page_count") - pragma("PRAGMA freelist_count")) * pragma("PRAGMA page_size");
+  }
+  sqlite3_close(raw);
+  std::printf("database after compaction: file %.1f MB (high water), in use %.2f MB = %.2f bytes per finished "
+              "run (log and snapshots; events and the archive are not written here)\n",
+              db_bytes / 1e6, live_bytes / 1e6, finished ? live_bytes / double(finished) : 0.0);
   std::printf("verdict: restart %s the 3 s bar\n", snapshot_restart <= 3.0 ? "meets" : "MISSES");
   std::filesystem::remove_all(dir);
   return 0;

@@ -245,14 +245,15 @@ void ServerCore::PutConfig(const std::map<std::string, std::string>& values, Exc
 std::vector<EventRecord> ServerCore::AfterBatch() {
   const auto start = std::chrono::steady_clock::now();
   const bool had_changes = !proposals_.empty();
-  // Time-driven changes, then a scheduling slice; a sync cycle's result comes in a second round.
+  // The batch's requests and what time made due; then, on the state they leave, a scheduling
+  // slice (a second append, so that what a report freed is placed in this batch, not the next).
   for (Change& due : engine_.DueChanges(clock_.UnixMicros(), clock_.Now())) Propose(std::move(due));
-  for (int round = 0; round < 2; ++round) {
+  if (CommitProposals()) {
     if (std::optional<change::Placements> slice = engine_.ProposePlacements()) {
       Propose(Change{clock_.UnixMicros(), std::move(*slice)});
       proposals_.back().placements = true;
+      CommitProposals();
     }
-    if (!CommitProposals()) break;
   }
   for (double seconds : engine_.TakeSchedDurations()) sched_seconds_.Observe("", seconds);
   engine_.FireEffects(clock_.UnixMicros());

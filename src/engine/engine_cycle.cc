@@ -260,6 +260,7 @@ std::optional<change::Placements> Engine::ProposePlacements() {
     // heartbeats queued meanwhile are handled between slices (and reconciled against).
     const bool sliced = runner_->mode() == SchedMode::kAsync;
     slice = NextSlice(sliced ? kApplySlice : result_->placements.size());
+    if (slice->placements.empty() && slice->preempted.empty()) slice.reset();   // nothing to log
     if (result_next_ < result_->placements.size()) {
       if (cycle_wake_) cycle_wake_();   // the next batch takes the next slice
       return slice;
@@ -270,6 +271,10 @@ std::optional<change::Placements> Engine::ProposePlacements() {
     cycle_needed_ = false;
     sched::Snapshot snap = CycleSnapshot();
     if (!snap.pending.empty()) runner_->Request(std::move(snap));
+    // Sync: the result is ready now; take it in this call rather than the next batch's.
+    if (!slice && runner_->state() == RunnerState::kResultReady && runner_->mode() == SchedMode::kSync) {
+      return ProposePlacements();
+    }
   }
   return slice;
 }

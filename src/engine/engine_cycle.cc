@@ -187,7 +187,7 @@ sched::Snapshot Engine::CycleSnapshot() {
         group->priority = job.spec.priority;
         group->order = key;
         group->need = NeedOf(spec);
-        group->gang = spec.gang && task.instance_count > 1;
+        group->gang = IsGang(task);
         if (!spec.resources.tags.empty()) {
           auto [it, added] = tag_index.emplace(spec.resources.tags,
                                                static_cast<uint32_t>(snap.tag_sets.size()));
@@ -222,7 +222,7 @@ sched::Snapshot Engine::CycleSnapshot() {
       v.priority = job.spec.priority;
       v.started = r;
       v.need = NeedOf(*task.spec);
-      v.preemptible = !(task.spec->gang && task.instance_count > 1);
+      v.preemptible = !IsGang(task);
       snap.running.push_back(v);
     }
   }
@@ -372,7 +372,7 @@ bool Engine::IsGangKey(uint64_t key) const {
   if (find_job(id) == nullptr) return false;
   const JobState& job = *jobs_[id];
   const uint32_t t = static_cast<uint32_t>(key);
-  return t < job.tasks.size() && job.tasks[t].spec->gang && job.tasks[t].instance_count > 1;
+  return t < job.tasks.size() && IsGang(job.tasks[t]);
 }
 
 void Engine::ApplyPreemptions(const std::vector<uint64_t>& runs) {

@@ -41,6 +41,9 @@ inline EventType ForTeardown(EventType type) {
   }
 }
 
+// A gang: its instances start together or not at all (one instance is no gang).
+inline bool IsGang(const TaskState& task) { return task.spec->gang && task.instance_count > 1; }
+
 // The id clients see: engine ids count from 0, public ids from 1.
 inline uint64_t JobIdOf(const JobState& job) { return uint64_t{job.id} + 1; }
 

@@ -61,7 +61,7 @@ std::string Engine::WhyPending(JobId id, uint32_t i) const {
       group.pool = pool.farm_pool;
       group.priority = job.spec.priority;
       group.need = {spec.resources.cores, spec.resources.memory_bytes, spec.resources.gpus};
-      group.gang = spec.gang && task.instance_count > 1;
+      group.gang = IsGang(task);
       group.instances = {i};
       if (!spec.resources.tags.empty()) {
         group.tags = static_cast<uint32_t>(snap.tag_sets.size());

@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "engine/engine.h"
+#include "engine/null_ports.h"
 #include "spec/spec_parser.h"
 #include "store/sqlite_store.h"
 
@@ -38,17 +39,6 @@ using Clock = std::chrono::steady_clock;
 
 double Seconds(Clock::time_point since) { return std::chrono::duration<double>(Clock::now() - since).count(); }
 
-class NoLauncher final : public Launcher {
- public:
-  void Launch(const LaunchRequest&) override {}
-  void Signal(RunId, int) override {}
-};
-
-class NoEvents final : public EventSink {
- public:
-  void Publish(const Event&) override {}
-};
-
 struct Machine {
   Machine() : engine(clock, launcher, events, Options()) {}
   static EngineOptions Options() {
@@ -58,8 +48,8 @@ struct Machine {
     return o;
   }
   SystemClock clock;
-  NoLauncher launcher;
-  NoEvents events;
+  NullLauncher launcher;
+  NullEventSink events;
   Engine engine;
 };
 

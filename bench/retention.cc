@@ -19,21 +19,11 @@
 #include <string>
 
 #include "engine/engine.h"
+#include "engine/null_ports.h"
 #include "spec/spec_parser.h"
 
 namespace rota {
 namespace {
-
-class NoLauncher final : public Launcher {
- public:
-  void Launch(const LaunchRequest&) override {}
-  void Signal(RunId, int) override {}
-};
-
-class NoEvents final : public EventSink {
- public:
-  void Publish(const Event&) override {}
-};
 
 long StatusKb(const char* field) {
   std::ifstream in("/proc/self/status");
@@ -56,8 +46,8 @@ struct Outcome {
 
 Outcome Run(size_t jobs, size_t hosts, const std::string& retention) {
   SystemClock clock;
-  NoLauncher launcher;
-  NoEvents events;
+  NullLauncher launcher;
+  NullEventSink events;
   EngineOptions o;
   o.placement = true;
   o.host = "";

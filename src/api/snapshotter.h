@@ -20,6 +20,7 @@
 #include <utility>
 
 #include "engine/engine.h"
+#include "engine/null_ports.h"
 #include "store/store.h"
 
 namespace rota {
@@ -56,16 +57,6 @@ class Snapshotter {
   Stats stats() const;
 
  private:
-  class NoLauncher final : public Launcher {
-   public:
-    void Launch(const LaunchRequest&) override {}
-    void Signal(RunId, int) override {}
-  };
-  class NoEvents final : public EventSink {
-   public:
-    void Publish(const Event&) override {}
-  };
-
   Snapshotter(Store& store, SnapshotterOptions options, EngineOptions engine);
   void Loop();
   void Write();   // REQUIRES: the snapshotter's thread, mu_ not held
@@ -73,8 +64,8 @@ class Snapshotter {
   Store& store_;
   const SnapshotterOptions options_;
   SystemClock clock_;   // only for the engine's shorthands, which the replica never uses
-  NoLauncher launcher_;
-  NoEvents events_;
+  NullLauncher launcher_;
+  NullEventSink events_;
   Engine replica_;
   uint64_t applied_lsn_ = 0;    // of the replica (its thread)
   uint64_t written_lsn_ = 0;    // of the last snapshot (its thread)

@@ -40,8 +40,8 @@ tsan: deps
 
 fuzz: deps
 	@CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DROTA_FUZZ=ON -DROTA_SANITIZE=address,undefined -DROTA_BENCH=OFF >/dev/null
-	@cmake --build build-fuzz -j $(JOBS) --target fuzz_frame_set fuzz_spec fuzz_api_body
-	@bash scripts/fuzz build-fuzz $(FUZZ_SECONDS) fuzz_frame_set fuzz_spec fuzz_api_body
+	@cmake --build build-fuzz -j $(JOBS) --target fuzz_frame_set fuzz_spec fuzz_api_body fuzz_log
+	@bash scripts/fuzz build-fuzz $(FUZZ_SECONDS) fuzz_frame_set fuzz_spec fuzz_api_body fuzz_log
 
 bench:
 	@bash scripts/deps bench

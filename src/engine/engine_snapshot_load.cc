@@ -51,6 +51,14 @@ Result<Unit> Engine::LoadSnapshot(std::string_view bytes) {
     h.running = static_cast<uint32_t>(r.U64());
   }
 
+  // Pool lines are read as runs and laid out once the jobs are known, so that a corrupt length
+  // cannot make them grow past the instances there are.
+  struct LineRun {
+    uint32_t pool;
+    uint64_t first;
+    uint64_t length;
+  };
+  std::vector<LineRun> lines;
   pools_.resize(r.Count());
   for (PoolState& p : pools_) {
     p.view.name = std::string(r.Str());
@@ -61,8 +69,8 @@ Result<Unit> Engine::LoadSnapshot(std::string_view bytes) {
     for (uint64_t n = r.Count(); n > 0; --n) {   // runs of consecutive refs: first, length
       const uint64_t first = r.U64();
       const uint64_t length = r.U64();
-      if (length > (uint64_t{1} << 32) || first + length < first) return bad("a pool's line is too long");
-      for (uint64_t k = 0; k < length; ++k) p.ready.push_back(first + k);
+      if (first + length < first) return bad("a pool's line is too long");
+      lines.push_back({static_cast<uint32_t>(&p - pools_.data()), first, length});
     }
   }
   for (uint64_t n = r.Count(); n > 0; --n) {
@@ -189,6 +197,14 @@ Result<Unit> Engine::LoadSnapshot(std::string_view bytes) {
     finished_order_.emplace_back(id, at);
   }
   if (!r.ok() || !r.at_end()) return bad("truncated or with trailing bytes");
+  uint64_t instances = 0;
+  for (const auto& job : jobs_) instances += job ? job->instances.size() : 0;
+  uint64_t entries = 0;
+  for (const LineRun& run : lines) {
+    entries += run.length;
+    if (run.length > instances || entries > instances) return bad("the pools' lines are longer than there are instances");
+    for (uint64_t k = 0; k < run.length; ++k) pools_[run.pool].ready.push_back(run.first + k);
+  }
   for (const auto& pool : pools_) {
     for (uint64_t ref : pool.ready) {
       if ((ref >> 32) >= jobs_.size() || jobs_[ref >> 32] == nullptr ||

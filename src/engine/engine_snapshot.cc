@@ -34,7 +34,7 @@ std::vector<uint64_t> Engine::ReadyLine(const PoolState& pool) const {
   // Usually no ready instance is in the line twice: then the entries of ready instances are as
   // many as the pool's ready instances, and that is the answer.
   const uint32_t ready = pool.view.count(InstanceStatus::kReady);
-  out.reserve(ready);
+  out.reserve(std::min<size_t>(ready, line.size()));
   for (uint64_t ref : line) {
     if (jobs_[ref >> 32]->instances[static_cast<uint32_t>(ref)].status == InstanceStatus::kReady) {
       out.push_back(ref);
@@ -102,7 +102,6 @@ std::string Engine::EncodeSnapshot() const {
   for (const PoolState& p : pools_) {
     w.Str(p.view.name);
     w.I64(p.view.max_workers);
-    for (uint32_t count : p.view.by_status) w.U64(count);
     w.U64(p.farm_pool);
     w.U64(p.running);
     WriteLine(w, ReadyLine(p));

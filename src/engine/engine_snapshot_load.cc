@@ -63,7 +63,6 @@ Result<Unit> Engine::LoadSnapshot(std::string_view bytes) {
   for (PoolState& p : pools_) {
     p.view.name = std::string(r.Str());
     p.view.max_workers = static_cast<int>(r.I64());
-    for (uint32_t& count : p.view.by_status) count = static_cast<uint32_t>(r.U64());
     p.farm_pool = static_cast<uint32_t>(r.U64());
     p.running = static_cast<uint32_t>(r.U64());
     for (uint64_t n = r.Count(); n > 0; --n) {   // runs of consecutive refs: first, length
@@ -173,7 +172,7 @@ Result<Unit> Engine::LoadSnapshot(std::string_view bytes) {
     run.timeout_at = r.I64();
     run.host = static_cast<uint32_t>(r.U64());
     run.epoch = r.U64();
-    if (id == 0 || id > last_run_ || run.job >= jobs_.size() ||
+    if (id == 0 || id > last_run_ || find_job(run.job) == nullptr ||
         run.instance >= jobs_[run.job]->instances.size() ||
         (run.host != kNoHost && run.host >= hosts_.size())) {
       return bad("a run refers to what the snapshot lacks");
@@ -183,6 +182,15 @@ Result<Unit> Engine::LoadSnapshot(std::string_view bytes) {
   for (uint64_t n = r.Count(); n > 0; --n) {
     const uint64_t key = r.U64();
     const int64_t at = r.I64();
+    if (key & kBackoffKey) {   // an instance in backoff of a job there is
+      const uint64_t ref = key & ~kBackoffKey;
+      const JobState* job = find_job(static_cast<JobId>(ref >> 32));
+      if (job == nullptr || static_cast<uint32_t>(ref) >= job->instances.size()) {
+        return bad("a backoff of an instance the snapshot lacks");
+      }
+    } else if (runs_.count(key) == 0) {
+      return bad("a timeout of a run the snapshot lacks");
+    }
     deadlines_.emplace(at, key);
     deadline_at_[key] = at;
   }
@@ -197,8 +205,21 @@ Result<Unit> Engine::LoadSnapshot(std::string_view bytes) {
     finished_order_.emplace_back(id, at);
   }
   if (!r.ok() || !r.at_end()) return bad("truncated or with trailing bytes");
+  for (const auto& [key, waiters] : signal_waiters_) {
+    for (const auto& [job, task] : waiters) {
+      if (find_job(job) == nullptr || task >= jobs_[job]->tasks.size()) {
+        return bad("a signal waiter the snapshot lacks");
+      }
+    }
+  }
   uint64_t instances = 0;
-  for (const auto& job : jobs_) instances += job ? job->instances.size() : 0;
+  for (const auto& job : jobs_) {   // and the pools' counts by status, which follow from them
+    if (!job) continue;
+    instances += job->instances.size();
+    for (const InstanceState& inst : job->instances) {
+      ++pools_[job->tasks[inst.task].pool].view.by_status[static_cast<int>(inst.status)];
+    }
+  }
   uint64_t entries = 0;
   for (const LineRun& run : lines) {
     entries += run.length;

@@ -8,7 +8,7 @@
 //   - an engine loaded from a snapshot taken midway, then given the rest of the log, does too
 //     (the events after the snapshot, byte for byte);
 //   - a snapshot read back encodes to the same bytes.
-// ROTA_REPLAY_HISTORIES sets how many histories (default 1500).
+// REPLAY_HISTORIES sets how many histories (default 1500).
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -218,9 +218,9 @@ std::vector<std::string> Lines(const JsonSink& sink) { return sink.After(0); }
 
 TEST(EngineReplayTest, ReplayAndSnapshotPlusTailReachTheLiveStateAndEventsByteForByte) {
   int histories = 1500;
-  if (const char* n = std::getenv("ROTA_REPLAY_HISTORIES")) histories = std::atoi(n);
+  if (const char* n = std::getenv("REPLAY_HISTORIES")) histories = std::atoi(n);
   uint32_t base = std::random_device{}();
-  if (const char* s = std::getenv("ROTA_REPLAY_SEED")) base = static_cast<uint32_t>(std::strtoul(s, nullptr, 10));
+  if (const char* s = std::getenv("REPLAY_SEED")) base = static_cast<uint32_t>(std::strtoul(s, nullptr, 10));
   size_t changes = 0, instances = 0, retired = 0;
   for (int h = 0; h < histories; ++h) {
     const uint32_t seed = base + static_cast<uint32_t>(h);

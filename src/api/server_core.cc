@@ -245,16 +245,21 @@ void ServerCore::PutConfig(const std::map<std::string, std::string>& values, Exc
 std::vector<EventRecord> ServerCore::AfterBatch() {
   const auto start = std::chrono::steady_clock::now();
   const bool had_changes = !proposals_.empty();
-  // The batch's requests and what time made due; then, on the state they leave, a scheduling
-  // slice (a second append, so that what a report freed is placed in this batch, not the next).
+  // The batch's requests and what time made due, and a scheduling slice. Async: the slice comes
+  // from an earlier snapshot anyway, so it joins the same append. Sync: it is decided on the
+  // state the requests leave, in a second append, so that what a report freed is placed in this
+  // batch and not the next.
+  auto propose_slice = [this] {
+    std::optional<change::Placements> slice = engine_.ProposePlacements();
+    if (!slice) return false;
+    Propose(Change{clock_.UnixMicros(), std::move(*slice)});
+    proposals_.back().placements = true;
+    return true;
+  };
   for (Change& due : engine_.DueChanges(clock_.UnixMicros(), clock_.Now())) Propose(std::move(due));
-  if (CommitProposals()) {
-    if (std::optional<change::Placements> slice = engine_.ProposePlacements()) {
-      Propose(Change{clock_.UnixMicros(), std::move(*slice)});
-      proposals_.back().placements = true;
-      CommitProposals();
-    }
-  }
+  const bool async = engine_.sched_config().async;
+  if (async) propose_slice();
+  if (CommitProposals() && !async && propose_slice()) CommitProposals();
   for (double seconds : engine_.TakeSchedDurations()) sched_seconds_.Observe("", seconds);
   engine_.FireEffects(clock_.UnixMicros());
   hub_.Deliver();

@@ -48,30 +48,26 @@ Result<Unit> SQLiteStore::WriteArchive(const std::vector<ArchivedJob>& jobs) {
   return durable;
 }
 
-Result<std::optional<ArchivedJob>> SQLiteStore::FindArchived(uint64_t id) {
+Result<std::optional<ArchivedJob>> SQLiteStore::FindArchivedWhere(
+    const char* where, const std::function<int(sqlite3_stmt*)>& bind) {
   std::lock_guard<std::mutex> lock(write_mu_);
-  Result<Statement> query = Prepare(writer_.get(),
-                                    "SELECT id, name, queue, state, submitted_us, finished_us, json FROM archive"
-                                    " WHERE id = ?1");
+  const std::string sql =
+      std::string("SELECT id, name, queue, state, submitted_us, finished_us, json FROM archive WHERE ") + where;
+  Result<Statement> query = Prepare(writer_.get(), sql.c_str());
   if (!query.ok()) return query.error();
-  if (BindAll(query->get(), id) != SQLITE_OK) return IoError("could not read the archive of", writer_.get());
+  if (bind(query->get()) != SQLITE_OK) return IoError("could not read the archive of", writer_.get());
   const int rc = sqlite3_step(query->get());
   if (rc == SQLITE_DONE) return std::optional<ArchivedJob>{};
   if (rc != SQLITE_ROW) return IoError("could not read the archive of", writer_.get());
   return std::optional<ArchivedJob>(ArchivedJobOf(query->get()));
 }
 
+Result<std::optional<ArchivedJob>> SQLiteStore::FindArchived(uint64_t id) {
+  return FindArchivedWhere("id = ?1", [&](sqlite3_stmt* s) { return BindAll(s, id); });
+}
+
 Result<std::optional<ArchivedJob>> SQLiteStore::FindArchivedByName(const std::string& name) {
-  std::lock_guard<std::mutex> lock(write_mu_);
-  Result<Statement> query = Prepare(writer_.get(),
-                                    "SELECT id, name, queue, state, submitted_us, finished_us, json FROM archive"
-                                    " WHERE name = ?1 ORDER BY id DESC LIMIT 1");
-  if (!query.ok()) return query.error();
-  if (BindAll(query->get(), name) != SQLITE_OK) return IoError("could not read the archive of", writer_.get());
-  const int rc = sqlite3_step(query->get());
-  if (rc == SQLITE_DONE) return std::optional<ArchivedJob>{};
-  if (rc != SQLITE_ROW) return IoError("could not read the archive of", writer_.get());
-  return std::optional<ArchivedJob>(ArchivedJobOf(query->get()));
+  return FindArchivedWhere("name = ?1 ORDER BY id DESC LIMIT 1", [&](sqlite3_stmt* s) { return BindAll(s, name); });
 }
 
 Result<std::vector<ArchivedJob>> SQLiteStore::ArchivedJobs(uint64_t after, size_t limit) {

@@ -77,6 +77,9 @@ class SQLiteStore final : public Store {
   Result<Unit> WriteEntries(const std::vector<std::string>& entries);
   // REQUIRES: write_mu_ held.
   void RollBackIfOpen();
+  // The one archived job a WHERE clause with its ?1 bound by `bind` selects, if any.
+  Result<std::optional<ArchivedJob>> FindArchivedWhere(const char* where,
+                                                       const std::function<int(sqlite3_stmt*)>& bind);
 
   // Builds the store_io error for a failed `operation` on `db` ("could not commit to").
   Error IoError(const std::string& operation, sqlite3* db) const;

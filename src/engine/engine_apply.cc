@@ -253,9 +253,14 @@ void Engine::Cancel(JobId id, std::string_view reason) {
 }
 
 bool Engine::Retry(JobId id) {
-  const uint64_t before = dropped_["job_retried"];
+  // Read without operator[]: a shorthand must not add an entry to state (snapshots encode it).
+  auto dropped = [this] {
+    auto it = dropped_.find("job_retried");
+    return it == dropped_.end() ? uint64_t{0} : it->second;
+  };
+  const uint64_t before = dropped();
   Apply(Stamped(change::JobRetried{id}));
-  return dropped_["job_retried"] == before;
+  return dropped() == before;
 }
 
 uint32_t Engine::UpsertHost(HostInfo info) {

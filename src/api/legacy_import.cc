@@ -39,7 +39,7 @@ Result<Unit> ServerCore::ImportLegacy() {
     Change c{at, std::move(what)};
     entries.push_back(EncodeChange(c));
     engine_.Apply(c);
-    snapshotter_->Follow(entries.size(), c);   // the log is empty before an import
+    Applied(entries.size(), std::move(c));   // the log is empty before an import
   };
   uint64_t epoch = 1;
   if (auto it = state.config.find("server.epoch"); it != state.config.end()) {

@@ -79,13 +79,19 @@ bool ServerCore::CommitProposals() {
   last_commit_error_.clear();
   uint64_t lsn = *appended - entries.size();
   for (Proposal& p : batch) {
-    for (const Change& c : p.changes) {
+    for (Change& c : p.changes) {
       engine_.Apply(c);
-      snapshotter_->Follow(++lsn, c);
+      Applied(++lsn, std::move(c));
     }
     if (p.answer) p.answer();
   }
   return true;
+}
+
+void ServerCore::FollowStored() {
+  if (!events_.pending.empty() || !archive_pending_.empty()) return;
+  for (auto& [lsn, change] : unstored_) snapshotter_->Follow(lsn, std::move(change));
+  unstored_.clear();
 }
 
 std::optional<JobId> ServerCore::FindJobOrReply(const std::string& ref, ExchangePtr& ex,
@@ -285,6 +291,7 @@ std::vector<EventRecord> ServerCore::AfterBatch() {
     }
   }
   replies_.SendAll();
+  FollowStored();
   if (had_changes) {
     cycle_seconds_.Observe("", std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   }

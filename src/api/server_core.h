@@ -141,6 +141,10 @@ class ServerCore {
   void Propose(Change change, ExchangePtr ex = nullptr, std::function<void()> answer = nullptr);
   // Appends, then applies, every proposal so far. False when the store refused them.
   bool CommitProposals();
+  // `change`, at `lsn`, was just applied: it goes to the snapshotter once what it derived is
+  // stored (FollowStored, after a batch's events and archive were written).
+  void Applied(uint64_t lsn, Change change) { unstored_.emplace_back(lsn, std::move(change)); }
+  void FollowStored();
   // The events the engine publishes, as the store keeps them; those at or below `skip_through`
   // (already stored, derived again by a replay) are not kept.
   class EventLog final : public EventSink {
@@ -166,6 +170,7 @@ class ServerCore {
   std::vector<ArchivedJob> archive_pending_;   // written with the events of the batch
   uint64_t imported_through_ = 0;   // log entries ImportLegacy applied already
   std::unique_ptr<Snapshotter> snapshotter_;
+  std::vector<std::pair<uint64_t, Change>> unstored_;   // applied, derived data not yet stored
   std::unordered_map<uint64_t, PendingWait> waits_;
   // Active runs an agent's heartbeats did not list, and how many heartbeats in a row missed them.
   std::unordered_map<RunId, int> missing_;

@@ -37,7 +37,7 @@ Result<Unit> ServerCore::Restore(const std::map<std::string, std::string>& setti
                                               " of the log cannot be read: " + change.error().message);
       }
       engine_.Apply(*change);
-      snapshotter_->Follow(entry.lsn, *change);
+      Applied(entry.lsn, std::move(change).value());
       after = entry.lsn;
     }
   }
@@ -49,6 +49,7 @@ Result<Unit> ServerCore::Restore(const std::map<std::string, std::string>& setti
   events_.skip_through = 0;
   if (Result<Unit> written = store_.WriteEvents(events_.pending); !written.ok()) return written;
   events_.pending.clear();
+  FollowStored();
   return Unit{};
 }
 

@@ -36,10 +36,10 @@ Snapshotter::~Snapshotter() {
   if (thread_.joinable()) thread_.join();
 }
 
-void Snapshotter::Follow(uint64_t lsn, const Change& change) {
+void Snapshotter::Follow(uint64_t lsn, Change change) {
   {
     std::lock_guard lock(mu_);
-    queue_.emplace_back(lsn, change);
+    queue_.emplace_back(lsn, std::move(change));
   }
   wake_.notify_one();
 }

@@ -41,8 +41,10 @@ class Snapshotter {
   Snapshotter(const Snapshotter&) = delete;
   Snapshotter& operator=(const Snapshotter&) = delete;
 
-  // The change at `lsn`, just applied on the loop.
-  void Follow(uint64_t lsn, const Change& change);
+  // The change at `lsn`, applied on the loop, with everything derived from it (events, archive)
+  // already in the store: a snapshot must never cover a change whose events a crash could lose,
+  // since a restart derives events only from the log after its snapshot.
+  void Follow(uint64_t lsn, Change change);
   // Tests: blocks until everything followed so far is applied, then writes a snapshot now if
   // anything changed since the last one. Returns its lsn (0 if none was written).
   uint64_t SnapshotNow();

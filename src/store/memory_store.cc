@@ -36,6 +36,7 @@ Result<std::optional<SnapshotRecord>> MemoryStore::LatestSnapshot() {
 
 Result<Unit> MemoryStore::WriteEvents(const std::vector<EventRecord>& events) {
   std::lock_guard<std::mutex> lock(mu_);
+  if (fail_event_writes) return MakeError("store_io", "could not write events to memory: refused (a test)");
   for (const EventRecord& event : events) {
     if (!events_.empty() && event.seq <= events_.back().seq) continue;   // derived again
     events_.push_back(event);

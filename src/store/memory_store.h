@@ -41,6 +41,7 @@ class MemoryStore final : public Store {
   }
 
   std::atomic<bool> fail_appends{false};
+  std::atomic<bool> fail_event_writes{false};
 
  private:
   std::mutex mu_;

@@ -12,7 +12,10 @@ namespace {
 
 class NoopLauncher final : public Launcher {
  public:
-  void Launch(const LaunchRequest& r) override { started.push_back(r.run); }
+  Launched Launch(const LaunchRequest& r) override {
+    started.push_back(r.run);
+    return {};
+  }
   void Signal(RunId, int) override {}
   std::vector<RunId> started;
 };

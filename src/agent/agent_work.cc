@@ -19,15 +19,6 @@ int64_t NowMicros() {
       .count();
 }
 
-// The one child in `after` that was not in `before`: what a launch just started; 0 if none.
-pid_t NewChild(std::vector<pid_t> before, const std::vector<pid_t>& after) {
-  std::sort(before.begin(), before.end());
-  for (pid_t pid : after) {
-    if (!std::binary_search(before.begin(), before.end(), pid)) return pid;
-  }
-  return 0;
-}
-
 }  // namespace
 
 void AgentCore::WorkLoop() {
@@ -82,9 +73,7 @@ void AgentCore::StartRun(Assignment assignment) {
       config_.note("started run " + std::to_string(run) + " (" + a.job + "/" + a.task + "/" +
                    std::to_string(a.instance) + ")");
     }
-    std::vector<pid_t> before = ThreadChildren();
-    launcher_->Launch(prepared->Request());  // a failure comes back through OnExit at once
-    pgid = NewChild(std::move(before), ThreadChildren());
+    pgid = launcher_->Launch(prepared->Request()).pgid;  // a failure comes back through OnExit at once
     log_path = prepared->log_path;
   }
   bool journaled = false;

@@ -1,43 +1,43 @@
 #include "agent/process_probe.h"
 
+#include <fcntl.h>
 #include <signal.h>
+#include <unistd.h>
 
-#include <fstream>
-#include <sstream>
+#include <algorithm>
+#include <charconv>
 #include <string>
+#include <string_view>
 
 namespace rota::agent {
-namespace {
 
-std::string ReadSmallFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-}  // namespace
-
-std::vector<pid_t> ThreadChildren() {
-  std::istringstream in(ReadSmallFile("/proc/thread-self/children"));
-  std::vector<pid_t> pids;
-  for (pid_t pid; in >> pid;) pids.push_back(pid);
-  return pids;
-}
-
+// Called once per started run: one open and one read, no streams.
 uint64_t ProcessStartTicks(pid_t pid) {
   if (pid <= 0) return 0;
-  const std::string stat = ReadSmallFile("/proc/" + std::to_string(pid) + "/stat");
+  const std::string path = "/proc/" + std::to_string(pid) + "/stat";
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  char buf[1024];
+  const ssize_t n = read(fd, buf, sizeof buf);
+  close(fd);
+  if (n <= 0) return 0;
+  const std::string_view stat(buf, static_cast<size_t>(n));
   const size_t paren = stat.rfind(')');  // the command name may hold spaces and parentheses
-  if (paren == std::string::npos) return 0;
-  std::istringstream fields(stat.substr(paren + 1));
-  std::string field;
+  if (paren == std::string_view::npos) return 0;
   // Fields after the name start at 3 (state); starttime is field 22.
-  for (int i = 3; i < 22 && fields >> field; ++i) {
+  size_t at = paren + 1;
+  for (int field = 3; field <= 22; ++field) {
+    at = stat.find_first_not_of(' ', at);
+    if (at == std::string_view::npos) return 0;
+    const size_t end = std::min(stat.find(' ', at), stat.size());
+    if (field == 22) {
+      uint64_t start = 0;
+      std::from_chars(stat.data() + at, stat.data() + end, start);
+      return start;
+    }
+    at = end;
   }
-  uint64_t start = 0;
-  fields >> start;
-  return start;
+  return 0;
 }
 
 bool KillLeftoverGroup(pid_t pgid, uint64_t leader_start) {

@@ -1,18 +1,12 @@
-// Small probes of the process table through /proc, for the run journal: which child a launch
-// just made, and whether a recorded process group is still the one we started.
-// Safe to call from any thread.
+// Small probes of the process table through /proc, for the run journal: whether a recorded
+// process group is still the one we started. Safe to call from any thread.
 #pragma once
 
 #include <sys/types.h>
 
 #include <cstdint>
-#include <vector>
 
 namespace rota::agent {
-
-// The children the calling thread has spawned and not yet reaped (/proc/thread-self/children);
-// empty when the kernel does not offer that file.
-std::vector<pid_t> ThreadChildren();
 
 // When `pid` started, in clock ticks since boot (field 22 of /proc/PID/stat); 0 if it is gone.
 uint64_t ProcessStartTicks(pid_t pid);

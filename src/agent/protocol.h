@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "core/result.h"
-#include "engine/launcher.h"
+#include "core/launcher.h"
 
 namespace rota::agent {
 

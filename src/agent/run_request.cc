@@ -11,13 +11,8 @@ Result<PreparedRun> PrepareRun(Assignment a, const std::string& logs_root) {
     if (!frames) return frames.error();
     p.frames = std::move(frames).value();
   }
-  p.task.name = a.task;
-  p.task.shell = a.shell;
   // A string command runs under /bin/sh -c; a server may also send it as argv = {command}.
   if (a.shell && a.command.empty() && !a.argv.empty()) a.command = a.argv.front();
-  p.task.argv = a.shell ? std::vector<std::string>{a.command} : a.argv;
-  p.task.env = a.env;
-  p.task.cwd = a.cwd;
   p.log_dir = logs_root + "/" + (a.job_id > 0 ? std::to_string(a.job_id) : a.job);
   p.log_path = RunLogPath(p.log_dir, a.job, a.task, a.instance, a.attempt);
   p.assignment = std::move(a);
@@ -25,15 +20,19 @@ Result<PreparedRun> PrepareRun(Assignment a, const std::string& logs_root) {
 }
 
 LaunchRequest PreparedRun::Request() const {
+  const Assignment& a = assignment;
   LaunchRequest request;
-  request.run = assignment.run;
-  request.job = assignment.job;
-  request.task = &task;
-  request.instance = assignment.instance;
+  request.run = a.run;
+  request.job = a.job;
+  request.task = a.task;
+  request.instance = a.instance;
   request.frames = frames;
-  request.attempt = assignment.attempt;
-  request.command = assignment.command;
-  request.shell = assignment.shell;
+  request.attempt = a.attempt;
+  request.command = a.command;
+  request.shell = a.shell;
+  request.argv = a.argv;
+  request.env = &a.env;
+  request.cwd = a.cwd;
   request.log_dir = log_dir;
   return request;
 }

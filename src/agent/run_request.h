@@ -1,6 +1,6 @@
-// PreparedRun: one assignment turned into what the process launcher takes (DESIGN section 2):
-// a TaskSpec, the instance's frames and the log location. It owns everything its LaunchRequest
-// points at. A plain value; safe on any thread.
+// PreparedRun: one assignment turned into what the process launcher takes (DESIGN section 2): the
+// instance's frames parsed and the log location. It owns everything its LaunchRequest points at.
+// A plain value; safe on any thread.
 #pragma once
 
 #include <string>
@@ -8,15 +8,13 @@
 
 #include "agent/protocol.h"
 #include "core/frame_set.h"
-#include "core/job.h"
+#include "core/launcher.h"
 #include "core/result.h"
-#include "engine/launcher.h"
 
 namespace rota::agent {
 
 struct PreparedRun {
-  Assignment assignment;
-  TaskSpec task;
+  Assignment assignment;   // a shell command in `command`, else the program in `argv`
   std::vector<Frame> frames;
   std::string log_dir;   // <logs_root>/<job_id>: a job name may be reused, a job id is not
   std::string log_path;  // RunLogPath(log_dir, job, task, instance, attempt)

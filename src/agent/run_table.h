@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "agent/protocol.h"
-#include "engine/launcher.h"
+#include "core/launcher.h"
 
 namespace rota::agent {
 

@@ -16,7 +16,7 @@ class ObjectWriter {
   void Number(std::string_view key, Integer value) { Key(key) += std::to_string(value); }
   void String(std::string_view key, std::string_view value) { AppendJsonString(value, Key(key)); }
   void Bool(std::string_view key, bool value) { Key(key) += value ? "true" : "false"; }
-  void Strings(std::string_view key, const std::vector<std::string>& values) {
+  void Strings(std::string_view key, std::span<const std::string> values) {
     std::string& out = Key(key);
     out += '[';
     for (size_t i = 0; i < values.size(); ++i) {
@@ -53,7 +53,7 @@ class ObjectWriter {
 
 // The assignment of docs/api.md, "Agents".
 std::string AssignmentJson(const LaunchRequest& r) {
-  const TaskSpec& task = *r.task;
+  static const std::map<std::string, std::string> kNoEnv;
   std::string out;
   {
     ObjectWriter o(out);
@@ -61,7 +61,7 @@ std::string AssignmentJson(const LaunchRequest& r) {
     o.Number("epoch", r.epoch);
     o.String("job", r.job);
     o.Number("job_id", r.job_id);
-    o.String("task", task.name);
+    o.String("task", r.task);
     o.Number("instance", r.instance);
     o.Number("attempt", r.attempt);
     o.String("frames", r.frames.empty() ? std::string() : FormatFrames(r.frames));
@@ -71,21 +71,22 @@ std::string AssignmentJson(const LaunchRequest& r) {
     }
     o.String("command", r.shell ? r.command : std::string_view());
     o.Bool("shell", r.shell);
-    o.Strings("argv", r.shell ? std::vector<std::string>{} : task.argv);
-    o.Map("env", task.env);
-    o.String("cwd", task.cwd);
+    o.Strings("argv", r.shell ? std::span<const std::string>() : r.argv);
+    o.Map("env", r.env != nullptr ? *r.env : kNoEnv);
+    o.String("cwd", r.cwd);
   }
   return out;
 }
 
 }  // namespace
 
-void AgentHub::Launch(const LaunchRequest& request) {
+Launched AgentHub::Launch(const LaunchRequest& request) {
   const std::string host(request.host);
   Outbox& box = boxes_[host];
   box.assign.emplace_back(request.run, AssignmentJson(request));
   box.queued.insert(request.run);
   woken_.push_back(host);
+  return {};
 }
 
 void AgentHub::Signal(RunId run, int signo) {

@@ -14,7 +14,7 @@
 #include "api/http_server.h"
 #include "api/replies.h"
 #include "engine/engine.h"
-#include "engine/launcher.h"
+#include "core/launcher.h"
 
 namespace rota {
 
@@ -23,7 +23,7 @@ class AgentHub final : public Launcher {
   explicit AgentHub(Replies& replies) : replies_(replies) {}
   void set_engine(const Engine* engine) { engine_ = engine; }
 
-  void Launch(const LaunchRequest& request) override;
+  Launched Launch(const LaunchRequest& request) override;   // queues it: pgid 0
   void Signal(RunId run, int signo) override;
 
   // An agent asks for work: answered at once if its queue has something, else parked until it

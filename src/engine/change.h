@@ -19,7 +19,7 @@
 #include "core/job.h"
 #include "core/result.h"
 #include "engine/hosts.h"
-#include "engine/launcher.h"
+#include "core/launcher.h"
 #include "engine/job_state.h"
 
 namespace rota {

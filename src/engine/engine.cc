@@ -240,7 +240,10 @@ void Engine::Launch(RunId r) {
   LaunchRequest req;
   req.run = r;
   req.job = job.spec.name;
-  req.task = task.spec;
+  req.task = task.spec->name;
+  req.argv = task.spec->argv;
+  req.env = &task.spec->env;
+  req.cwd = task.spec->cwd;
   req.instance = inst.index;
   req.frames = job.FramesOf(inst);
   req.attempt = inst.attempts;

@@ -38,7 +38,7 @@
 #include "engine/event.h"
 #include "engine/hosts.h"
 #include "engine/job_state.h"
-#include "engine/launcher.h"
+#include "core/launcher.h"
 #include "engine/sched_runner.h"
 #include "sched/sched_config.h"
 

@@ -12,7 +12,7 @@
 #include "core/frame_set.h"
 #include "core/job.h"
 #include "engine/clock.h"
-#include "engine/launcher.h"
+#include "core/launcher.h"
 
 namespace rota {
 

@@ -3,13 +3,13 @@
 #pragma once
 
 #include "engine/event.h"
-#include "engine/launcher.h"
+#include "core/launcher.h"
 
 namespace rota {
 
 class NullLauncher final : public Launcher {
  public:
-  void Launch(const LaunchRequest&) override {}
+  Launched Launch(const LaunchRequest&) override { return {}; }
   void Signal(RunId, int) override {}
 };
 

@@ -130,7 +130,7 @@ int PidfdOpen(pid_t pid) { return static_cast<int>(syscall(SYS_pidfd_open, pid, 
 std::vector<std::string> ExpandArgs(const LaunchRequest& request, std::string_view frames_text) {
   TemplateVars vars;
   vars.job = request.job;
-  vars.task = request.task->name;
+  vars.task = request.task;
   vars.frames = frames_text;
   if (!request.frames.empty()) {
     vars.frame_start = request.frames.front();
@@ -139,8 +139,8 @@ std::vector<std::string> ExpandArgs(const LaunchRequest& request, std::string_vi
   vars.chunk_index = request.instance;
   if (request.shell) return {"/bin/sh", "-c", ExpandCommand(request.command, vars)};
   std::vector<std::string> args;
-  args.reserve(request.task->argv.size());
-  for (const std::string& arg : request.task->argv) args.push_back(ExpandCommand(arg, vars));
+  args.reserve(request.argv.size());
+  for (const std::string& arg : request.argv) args.push_back(ExpandCommand(arg, vars));
   return args;
 }
 
@@ -194,13 +194,14 @@ ProcessLauncher::~ProcessLauncher() {
   if (epoll_fd_ >= 0) close(epoll_fd_);
 }
 
-void ProcessLauncher::ReportLaunchFailure(RunId run, std::string error) {
+Launched ProcessLauncher::ReportLaunchFailure(RunId run, std::string error) {
   RunExit exit;
   exit.run = run;
   exit.exit_code = kLaunchFailedExitCode;
   exit.launch_failed = true;
   exit.error = std::move(error);
   sink_(std::move(exit));
+  return {};
 }
 
 // Returns "" once the directory of `log_path` exists. Remembers the directories it made, so the
@@ -221,16 +222,18 @@ std::string ProcessLauncher::EnsureLogDir(const std::string& log_path, bool forc
 void ProcessLauncher::BuildEnv(const LaunchRequest& request, std::string_view frames_text) {
   const bool has_frames = !request.frames.empty();
   own_env_.clear();
-  for (const auto& [name, value] : request.task->env) {
-    if (std::find(std::begin(kRunVars), std::end(kRunVars), name) == std::end(kRunVars)) {
-      own_env_.push_back(std::string(name).append("=").append(value));
+  if (request.env != nullptr) {
+    for (const auto& [name, value] : *request.env) {
+      if (std::find(std::begin(kRunVars), std::end(kRunVars), name) == std::end(kRunVars)) {
+        own_env_.push_back(std::string(name).append("=").append(value));
+      }
     }
   }
   auto set = [&](std::string_view name, std::string_view value) {
     own_env_.push_back(std::string(name).append("=").append(value));
   };
   set(kRunVars[0], request.job);
-  set(kRunVars[1], request.task->name);
+  set(kRunVars[1], request.task);
   set(kRunVars[2], frames_text);
   set(kRunVars[3], has_frames ? std::to_string(request.frames.front()) : "");
   set(kRunVars[4], has_frames ? std::to_string(request.frames.back()) : "");
@@ -253,10 +256,8 @@ void ProcessLauncher::BuildEnv(const LaunchRequest& request, std::string_view fr
   envp_.push_back(nullptr);
 }
 
-void ProcessLauncher::Launch(const LaunchRequest& request) {
+Launched ProcessLauncher::Launch(const LaunchRequest& request) {
   if (!init_error_.empty()) return ReportLaunchFailure(request.run, init_error_);
-  if (request.task == nullptr) return ReportLaunchFailure(request.run, "no task to run");
-  const TaskSpec& task = *request.task;
   {
     std::lock_guard lock(mu_);
     if (children_.contains(request.run)) {
@@ -268,7 +269,7 @@ void ProcessLauncher::Launch(const LaunchRequest& request) {
   const std::string frames_text = request.frames.empty() ? "" : FormatFrames(request.frames);
   std::vector<std::string> args = ExpandArgs(request, frames_text);
   if (args.empty()) {
-    return ReportLaunchFailure(request.run, "task " + task.name + " has no command");
+    return ReportLaunchFailure(request.run, "task " + std::string(request.task) + " has no command");
   }
   std::vector<char*> argv;
   argv.reserve(args.size() + 1);
@@ -278,7 +279,7 @@ void ProcessLauncher::Launch(const LaunchRequest& request) {
   std::string log_path;
   if (!request.log_dir.empty()) {
     log_path =
-        RunLogPath(request.log_dir, request.job, task.name, request.instance, request.attempt);
+        RunLogPath(request.log_dir, request.job, request.task, request.instance, request.attempt);
   }
   std::unique_ptr<RunOutput> output;
   if (capture_ == OutputCapture::kThroughPipe) {
@@ -295,7 +296,8 @@ void ProcessLauncher::Launch(const LaunchRequest& request) {
 
   const char* out_path = log_path.empty() ? "/dev/null" : log_path.c_str();
   const int out_fd = output ? output->write_fd() : -1;
-  const char* cwd = task.cwd.empty() ? nullptr : task.cwd.c_str();
+  const std::string cwd_text(request.cwd);   // NUL-terminated for posix_spawn
+  const char* cwd = cwd_text.empty() ? nullptr : cwd_text.c_str();
   pid_t pid = Spawn(!request.shell, argv.data(), envp_.data(), out_path, out_fd, cwd);
   if (pid == -ENOENT && !output && !log_path.empty() && LogDirVanished(log_path) &&
       EnsureLogDir(log_path, true).empty()) {
@@ -303,13 +305,14 @@ void ProcessLauncher::Launch(const LaunchRequest& request) {
   }
   if (output) output->CloseWriteEnd();
   if (pid < 0) {
-    return ReportLaunchFailure(request.run, DescribeSpawnError(-pid, args[0], log_path, task.cwd));
+    return ReportLaunchFailure(request.run, DescribeSpawnError(-pid, args[0], log_path, cwd_text));
   }
 
-  Watch(request.run, pid, std::move(log_path), std::move(output));
+  if (!Watch(request.run, pid, std::move(log_path), std::move(output))) return {};
+  return {pid};
 }
 
-void ProcessLauncher::Watch(RunId run, pid_t pid, std::string log_path,
+bool ProcessLauncher::Watch(RunId run, pid_t pid, std::string log_path,
                             std::unique_ptr<RunOutput> output) {
   const int pidfd = PidfdOpen(pid);
   int err = errno;
@@ -332,7 +335,7 @@ void ProcessLauncher::Watch(RunId run, pid_t pid, std::string log_path,
         !child->output ||
         epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, child->output->read_fd(), &event) == 0;
     event.data.ptr = &child->exit_tag;
-    if (output_watched && epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, pidfd, &event) == 0) return;
+    if (output_watched && epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, pidfd, &event) == 0) return true;
     err = errno;
     if (output_watched && child->output) {
       epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, child->output->read_fd(), nullptr);
@@ -345,6 +348,7 @@ void ProcessLauncher::Watch(RunId run, pid_t pid, std::string log_path,
   waitpid(pid, nullptr, 0);
   if (pidfd >= 0) close(pidfd);
   ReportLaunchFailure(run, "cannot watch process " + std::to_string(pid) + ": " + ErrnoText(err));
+  return false;
 }
 
 void ProcessLauncher::ReapLoop() {

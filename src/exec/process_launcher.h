@@ -15,7 +15,7 @@
 #include <unordered_set>
 #include <vector>
 
-#include "engine/launcher.h"
+#include "core/launcher.h"
 #include "exec/run_output.h"
 
 namespace rota {
@@ -61,7 +61,8 @@ class ProcessLauncher final : public Launcher {
   // set, with rota's environment (as it was when the launcher was built) plus task->env plus the
   // ROTA_* variables of DESIGN section 2 (later ones win). Signals the child might inherit as
   // ignored or blocked are reset to their defaults. Descriptors other than 0-2 are closed.
-  void Launch(const LaunchRequest& request) override;
+  // Returns the child's pid, which is also its process group: no need to look for it in /proc.
+  Launched Launch(const LaunchRequest& request) override;
 
   // kill(-pgid, signo) for a run not yet reaped: reaches the run's children and grandchildren that
   // stayed in its process group. No-op for a run that ended or that this launcher does not know.
@@ -99,10 +100,11 @@ class ProcessLauncher final : public Launcher {
     EpollTag exit_tag, output_tag;      // point back at this Child
   };
 
-  void Watch(RunId run, pid_t pid, std::string log_path, std::unique_ptr<RunOutput> output);
+  // False when the child cannot be watched: then it was killed and the failure reported.
+  bool Watch(RunId run, pid_t pid, std::string log_path, std::unique_ptr<RunOutput> output);
   void ReapLoop();
   bool ReapOnce(int timeout_ms);  // false once the launcher is stopping
-  void ReportLaunchFailure(RunId run, std::string error);
+  Launched ReportLaunchFailure(RunId run, std::string error);   // returns "nothing started"
   std::string EnsureLogDir(const std::string& log_path, bool force);
   void BuildEnv(const LaunchRequest& request, std::string_view frames_text);
 

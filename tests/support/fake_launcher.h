@@ -9,23 +9,24 @@
 #include "core/frame_set.h"
 #include "engine/event.h"
 #include "engine/event_json.h"
-#include "engine/launcher.h"
+#include "core/launcher.h"
 
 namespace rota {
 
 class FakeLauncher final : public Launcher {
  public:
-  struct Launched {
+  struct Start {
     RunId run;
     std::string key;   // "task#instance"
     std::string frames;
     int attempt;
     std::string command;
   };
-  void Launch(const LaunchRequest& r) override {
-    launched.push_back({r.run, r.task->name + "#" + std::to_string(r.instance),
+  rota::Launched Launch(const LaunchRequest& r) override {
+    launched.push_back({r.run, std::string(r.task) + "#" + std::to_string(r.instance),
                         FormatFrames(r.frames), r.attempt, std::string(r.command)});
     live[r.run] = launched.back().key;
+    return {};
   }
   void Signal(RunId run, int signo) override { signals.push_back({run, signo}); }
 
@@ -48,7 +49,7 @@ class FakeLauncher final : public Launcher {
     return e;
   }
 
-  std::vector<Launched> launched;
+  std::vector<Start> launched;
   std::map<RunId, std::string> live;
   std::vector<std::pair<RunId, int>> signals;
 };

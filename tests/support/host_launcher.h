@@ -7,17 +7,18 @@
 #include <utility>
 #include <vector>
 
-#include "engine/launcher.h"
+#include "core/launcher.h"
 
 namespace rota {
 
 class HostLauncher final : public Launcher {
  public:
-  void Launch(const LaunchRequest& r) override {
-    const std::string key = std::string(r.job) + ":" + r.task->name + "#" + std::to_string(r.instance);
+  Launched Launch(const LaunchRequest& r) override {
+    const std::string key = std::string(r.job) + ":" + std::string(r.task) + "#" + std::to_string(r.instance);
     launched.push_back(key + "@" + std::string(r.host));
     runs[key] = r.run;
     epochs[r.run] = r.epoch;
+    return {};
   }
   void Signal(RunId run, int signo) override { signals.emplace_back(run, signo); }
   std::vector<std::string> launched;

@@ -18,6 +18,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/job.h"
 #include "exec/process_launcher.h"
 
 namespace rota::launcher_test {
@@ -97,7 +98,10 @@ class RunSpec {
     LaunchRequest request;
     request.run = run;
     request.job = "shot-010";
-    request.task = &task_;
+    request.task = task_.name;
+    request.argv = task_.argv;
+    request.env = &task_.env;
+    request.cwd = task_.cwd;
     request.instance = instance_;
     request.frames = frames_;
     request.attempt = attempt_;

@@ -59,7 +59,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "api/http_client.h"
+#include "net/http_client.h"
 #include "cli/sse_parser.h"
 
 namespace {

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "agent/transport.h"
-#include "api/http_client.h"
+#include "net/http_client.h"
 
 namespace rota::agent {
 

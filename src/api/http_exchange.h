@@ -3,7 +3,7 @@
 #pragma once
 
 // clang-format off
-#include "api/http_asio.h"  // first: before any Boost header
+#include "net/http_asio.h"  // first: before any Boost header
 // clang-format on
 
 #include <atomic>

@@ -1,7 +1,7 @@
 #include "api/http_server.h"
 
 // clang-format off
-#include "api/http_asio.h"  // first: before any Boost header
+#include "net/http_asio.h"  // first: before any Boost header
 // clang-format on
 
 #include <boost/asio/executor_work_guard.hpp>

@@ -8,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-#include "api/http_client.h"
+#include "net/http_client.h"
 #include "core/result.h"
 
 namespace rota {

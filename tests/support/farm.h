@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "api/http_client.h"
+#include "net/http_client.h"
 #include "support/rota_process.h"
 
 namespace rota::testing {

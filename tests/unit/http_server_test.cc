@@ -22,7 +22,7 @@
 #include <thread>
 #include <vector>
 
-#include "api/http_client.h"
+#include "net/http_client.h"
 
 namespace rota {
 namespace {

@@ -1,7 +1,7 @@
-#include "api/http_client.h"
+#include "net/http_client.h"
 
 // clang-format off
-#include "api/http_asio.h"  // first: before any Boost header
+#include "net/http_asio.h"  // first: before any Boost header
 // clang-format on
 
 #include <algorithm>

@@ -1,13 +1,19 @@
-// RunJournal: the on-disk record of the runs in flight, one small file per run in
-// <work_dir>/runs/, so that an agent that restarts can find the process groups its predecessor
-// left behind. Written before a run is reported as started, removed once its exit report was
-// accepted. No fsync: a run lost to a power cut is lost with its machine anyway.
-// Thread-safety: any thread may Record and Remove (each run has its own file).
+// RunJournal: the on-disk record of the runs in flight, so that an agent that restarts can find
+// the process groups its predecessor left behind. One append-only file, <work_dir>/runs/journal:
+// a `start` line when a run was launched (written before it is reported as started) and a `done`
+// line once its exit report was accepted, each one write(2) (a file per run cost four metadata
+// operations per run). Open() reads what a previous process left and starts the file afresh with
+// only the runs still in it; later, once enough `done` lines piled up, the file is rewritten the
+// same way. A line cut short by a crash is skipped. No fsync: a run lost to a power cut is lost
+// with its machine anyway.
+// Thread-safety: any thread may Record and Remove (one mutex).
 #pragma once
 
 #include <sys/types.h>
 
 #include <cstdint>
+#include <map>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -28,25 +34,41 @@ struct JournalEntry {
 class RunJournal {
  public:
   explicit RunJournal(std::string dir) : dir_(std::move(dir)) {}
+  ~RunJournal();
+  RunJournal(const RunJournal&) = delete;
+  RunJournal& operator=(const RunJournal&) = delete;
 
-  // Creates the directory if needed and returns the entries already in it (left by a previous
-  // agent process), by run id. Unreadable files are skipped. Error code "journal".
+  // Creates the directory if needed and returns the runs the journal holds (left by a previous
+  // agent process), by run id; the file is rewritten with only them and kept open for appends.
+  // Error code "journal".
   Result<std::vector<JournalEntry>> Open();
 
-  // Writes the entry (a temporary file renamed into place: never half an entry). Error "journal".
+  // Appends the run's start. REQUIRES: Open() succeeded. Error code "journal".
   Result<Unit> Record(const JournalEntry& entry);
+  // Appends that the run is done; nothing for a run not recorded.
   void Remove(RunId run);
+
+  // The runs a journal directory holds, read only (tests, and diagnosis of a live agent).
+  static Result<std::vector<JournalEntry>> Read(const std::string& dir);
 
   const std::string& dir() const { return dir_; }
 
+  // Done lines after which the file is rewritten with the runs still live.
+  static constexpr size_t kRewriteAfter = 4096;
+
  private:
-  std::string PathOf(RunId run) const;
+  Result<Unit> Rewrite();  // REQUIRES: mu_ held
 
   const std::string dir_;
+  std::mutex mu_;
+  int fd_ = -1;                          // GUARDED_BY(mu_)
+  std::map<RunId, std::string> live_;    // GUARDED_BY(mu_); run -> its start line
+  size_t done_lines_ = 0;                // GUARDED_BY(mu_); since the last rewrite
 };
 
-// The text of an entry and back; ParseJournalEntry fails (code "journal") on anything else.
-std::string FormatJournalEntry(const JournalEntry& entry);
-Result<JournalEntry> ParseJournalEntry(const std::string& text);
+// One `start` line (newline included) and back; ParseJournalLine fails (code "journal") on
+// anything else.
+std::string FormatJournalLine(const JournalEntry& entry);
+Result<JournalEntry> ParseJournalLine(std::string_view line);
 
 }  // namespace rota::agent

@@ -247,10 +247,20 @@ Assignment Sh(RunId run, std::string command, Epoch epoch = 3) {
   return a;
 }
 
-// True once `path` is gone (false if it is still there at kTimeout).
-bool FileGone(const std::string& path) {
+// Whether the journal in `dir` holds `run` as live.
+bool Journaled(const std::string& dir, RunId run) {
+  Result<std::vector<JournalEntry>> entries = RunJournal::Read(dir);
+  if (!entries) return false;
+  for (const JournalEntry& e : *entries) {
+    if (e.run == run) return true;
+  }
+  return false;
+}
+
+// True once the journal in `dir` no longer holds `run` (false if it still does at kTimeout).
+bool JournalDropped(const std::string& dir, RunId run) {
   const auto deadline = std::chrono::steady_clock::now() + kTimeout;
-  while (fs::exists(path)) {
+  while (Journaled(dir, run)) {
     if (std::chrono::steady_clock::now() > deadline) return false;
     std::this_thread::sleep_for(2ms);
   }
@@ -291,9 +301,8 @@ class AgentTest : public ::testing::Test {
     agent_->Start();
   }
 
-  std::string JournalFile(RunId run) const {
-    return work_dir_ + "/runs/" + std::to_string(run) + ".run";
-  }
+  bool Journaled(RunId run) const { return agent::Journaled(work_dir_ + "/runs", run); }
+  bool JournalDropped(RunId run) const { return agent::JournalDropped(work_dir_ + "/runs", run); }
 
   const testing::ScratchDir scratch_;
   const std::string dir_ = scratch_.path().string();
@@ -322,7 +331,7 @@ TEST_F(AgentTest, RunsAnAssignmentAndReportsItsExitAfterShippingItsLog) {
   EXPECT_EQ(logs[7].first, 3);
   EXPECT_EQ(logs[7].second, "frames 1-3 1-3 fast\n");
   EXPECT_THAT(transport_->Events(), ElementsAre("log 7", "status 7"));
-  EXPECT_TRUE(FileGone(JournalFile(7)));
+  EXPECT_TRUE(JournalDropped(7));
   EXPECT_EQ(ReadFile(work_dir_ + "/logs/42/shot-010/render/7.1.log"), "frames 1-3 1-3 fast\n");
 }
 
@@ -384,11 +393,11 @@ TEST_F(AgentTest, AKillListKillsTheRunWithoutReportingIt) {
   const std::string leader = WaitForLine(pids);
   ASSERT_FALSE(leader.empty());
   ASSERT_TRUE(transport_->WaitForHeartbeatListing(12));
-  EXPECT_TRUE(fs::exists(JournalFile(12)));  // journaled before it was reported as started
+  EXPECT_TRUE(Journaled(12));  // journaled before it was reported as started
   transport_->KillOnNextHeartbeat({12, 3});
 
   EXPECT_TRUE(GroupGone(std::stoi(leader)));
-  EXPECT_TRUE(FileGone(JournalFile(12)));  // its exit was heard, and dropped
+  EXPECT_TRUE(JournalDropped(12));  // its exit was heard, and dropped
   transport_->Assign(Sh(13, "true"));
   ASSERT_TRUE(transport_->WaitForReport(13).has_value());
   for (const RunReport& r : transport_->Reports()) EXPECT_NE(r.run, 12u);
@@ -408,7 +417,7 @@ TEST_F(AgentTest, KeepsReportsUntilTheServerAnswersThem) {
   EXPECT_EQ(transport_->StatusCalls(), 4);  // three failures, then answered
   EXPECT_EQ(transport_->Logs()[14].second, "kept\n");
   EXPECT_THAT(transport_->Events(), ElementsAre("log 14", "status 14"));
-  EXPECT_TRUE(FileGone(JournalFile(14)));
+  EXPECT_TRUE(JournalDropped(14));
 }
 
 TEST_F(AgentTest, DropsAReportTheServerCallsStale) {
@@ -416,7 +425,7 @@ TEST_F(AgentTest, DropsAReportTheServerCallsStale) {
   StartAgent();
   transport_->Assign(Sh(15, "true"));
   ASSERT_TRUE(transport_->WaitForEvent("stale 15"));
-  EXPECT_TRUE(FileGone(JournalFile(15)));
+  EXPECT_TRUE(JournalDropped(15));
   transport_->Assign(Sh(16, "true"));
   ASSERT_TRUE(transport_->WaitForReport(16).has_value());
   EXPECT_EQ(transport_->StatusCalls(), 2);  // 15 once, answered stale; then 16
@@ -459,7 +468,7 @@ TEST_F(AgentTest, KillsAndReportsAsLostTheRunsAPreviousAgentLeft) {
   EXPECT_EQ(report->epoch, 2);
   EXPECT_EQ(report->error, "agent restarted");
   EXPECT_TRUE(transport_->Registrations().front().running.empty());
-  EXPECT_TRUE(FileGone(JournalFile(41)));
+  EXPECT_TRUE(JournalDropped(41));
 }
 
 TEST_F(AgentTest, LeavesAloneAProcessThatReusedALeftoverPid) {
@@ -521,7 +530,7 @@ TEST_F(AgentTest, NoExecReportsEveryAssignmentAsSucceededWithoutAProcess) {
   EXPECT_EQ(transport_->LogCalls(), 0);
   EXPECT_LT(transport_->StatusCalls(), static_cast<int>(kRuns) / 10);  // batched
   EXPECT_FALSE(fs::exists(work_dir_ + "/logs"));
-  EXPECT_TRUE(fs::is_empty(work_dir_ + "/runs"));
+  EXPECT_TRUE(RunJournal::Read(work_dir_ + "/runs")->empty());
 }
 
 // RunTable: the bookkeeping alone.
@@ -586,7 +595,7 @@ TEST(AgentRunJournalTest, RecordsReadsBackAndRemovesEntries) {
   ASSERT_TRUE(journal.Open().ok());
   ASSERT_TRUE(journal.Record({9, 2, 1234, 555, 1764000000123456, "/logs/a b.log"}).ok());
   ASSERT_TRUE(journal.Record({7, 1, 99, 0, 1, ""}).ok());
-  Result<std::vector<JournalEntry>> entries = RunJournal(scratch.File("runs")).Open();
+  Result<std::vector<JournalEntry>> entries = RunJournal::Read(scratch.File("runs"));
   ASSERT_TRUE(entries.ok());
   ASSERT_EQ(entries->size(), 2u);
   EXPECT_EQ((*entries)[0].run, 7u);
@@ -598,8 +607,32 @@ TEST(AgentRunJournalTest, RecordsReadsBackAndRemovesEntries) {
   EXPECT_EQ(e.started_us, 1764000000123456);
   EXPECT_EQ(e.log_path, "/logs/a b.log");
   journal.Remove(9);
-  EXPECT_EQ(RunJournal(scratch.File("runs")).Open()->size(), 1u);
-  EXPECT_FALSE(ParseJournalEntry("run x\n").ok());
+  EXPECT_EQ(RunJournal::Read(scratch.File("runs"))->size(), 1u);
+  EXPECT_FALSE(ParseJournalLine("start x\n").ok());
+}
+
+TEST(AgentRunJournalTest, SkipsALineCutShortAndRewritesItselfWithTheLiveRuns) {
+  testing::ScratchDir scratch;
+  const std::string dir = scratch.File("runs");
+  {
+    RunJournal journal(dir);
+    ASSERT_TRUE(journal.Open().ok());
+    for (RunId run = 1; run <= RunJournal::kRewriteAfter + 10; ++run) {
+      ASSERT_TRUE(journal.Record({run, 1, 100, 0, 0, "/logs/x.log"}).ok());
+      if (run != 5) journal.Remove(run);
+    }
+    ASSERT_TRUE(journal.Record({99999, 1, 100, 0, 0, ""}).ok());
+  }
+  // Rewritten once kRewriteAfter runs were done: what is left is the few lines since.
+  EXPECT_LT(fs::file_size(dir + "/journal"), 1000u);
+  std::ofstream(dir + "/journal", std::ios::app) << "start 77 1 1";   // a crash mid-line
+  RunJournal again(dir);
+  Result<std::vector<JournalEntry>> entries = again.Open();
+  ASSERT_TRUE(entries.ok());
+  ASSERT_EQ(entries->size(), 2u);
+  EXPECT_EQ((*entries)[0].run, 5u);
+  EXPECT_EQ((*entries)[0].log_path, "/logs/x.log");
+  EXPECT_EQ((*entries)[1].run, 99999u);
 }
 
 TEST(AgentResourcesTest, DetectsPositiveCoresAndMemory) {

@@ -38,7 +38,7 @@ AgentCore::AgentCore(AgentConfig config, std::shared_ptr<AgentTransport> transpo
   if (!config_.no_exec) {
     launcher_ = std::make_unique<ProcessLauncher>([this](RunExit exit) { OnExit(std::move(exit)); },
                                                   ProcessLauncher::Reaping::kOwnThread,
-                                                  ProcessLauncher::OutputCapture::kDirectToFile);
+                                                  ProcessLauncher::OutputCapture::kThroughPipe);
   }
 }
 

@@ -407,6 +407,7 @@ bool ProcessLauncher::ReapOnce(int timeout_ms) {
           child.output->Drain();
           epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, child.output->read_fd(), nullptr);
         }
+        if (!child.output->wrote_anything()) exit.log_path.clear();   // no file: nothing to ship
         child.output->Close();
       }
       exits.push_back(std::move(exit));

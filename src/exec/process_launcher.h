@@ -42,10 +42,11 @@ class ProcessLauncher final : public Launcher {
   };
 
   enum class OutputCapture {
-    kDirectToFile,  // the child writes its log file itself: it survives a restart of its parent
-                    // (the agent); the file exists even when the run prints nothing
-    kThroughPipe,   // the launcher reads a pipe and creates the log on the first byte (`rota run`:
-                    // no file system work for quiet runs; see exec/run_output.h)
+    kDirectToFile,  // the child writes its log file itself, which exists even when the run
+                    // prints nothing
+    kThroughPipe,   // the launcher reads a pipe and creates the log on the first byte (`rota run`
+                    // and the agent: no file system work for quiet runs, see exec/run_output.h;
+                    // RunExit::log_path is "" for a run that printed nothing)
   };
 
   // `sink` must stay callable until the destructor returns.

@@ -9,13 +9,17 @@
 #   (b) Dask LocalCluster(2 workers x 1 thread, processes): client.map(noop) over N, best of REPS.
 #   (c) Slurm 22.05 (slurmctld + slurmd + munge on localhost, as root, everything in the scratch
 #       dir): an array of min(N, 2000) `true` tasks on an oversubscribed partition.
-#   (d) real processes: rota with 2 agents of 2 cores running N/10 `true` (argv form, no shell)
-#       against Dask's subprocess.run(["true"]) over N/10, best of REPS each.
+#   (d) real processes: the spawn floor first (bench/spawn_floor: 2 streams of posix_spawn +
+#       waitpid of `/bin/sh -c true`, nothing else, best of REPS), then rota with 2 agents of 2
+#       cores running N/10 instances of the shell command `true` (so each run is that same
+#       `/bin/sh -c true`), best of REPS, and the ratio (target >= 0.80); Dask's
+#       subprocess.run(["true"]) over N/10 beside it.
 # For each rota repetition it also prints where the CPU went (server loop/io threads, agents, from
 # /proc/PID/task/*/schedstat) and what /metrics counted (work replies, status posts, cycles).
 #
 # Usage: bench/server_throughput.sh ROTA_BIN [N=20000]
-# Env: REPS (3), SUBMIT_LATENCY (default: submit_latency next to ROTA_BIN), NO_DASK=1, NO_SLURM=1,
+# Env: REPS (3), SUBMIT_LATENCY (default: submit_latency next to ROTA_BIN), SPAWN_FLOOR (default:
+#      spawn_floor next to ROTA_BIN), NO_DASK=1, NO_SLURM=1,
 #      KEEP_SCRATCH=1 (keep the scratch dir: server logs, dbs).
 set -euo pipefail
 ROTA=$(realpath "${1:?usage: server_throughput.sh ROTA_BIN [N=20000]}")
@@ -23,6 +27,7 @@ N=${2:-20000}
 REPS=${REPS:-3}
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 LATENCY_BIN=${SUBMIT_LATENCY:-$(dirname "$ROTA")/submit_latency}
+FLOOR_BIN=${SPAWN_FLOOR:-$(dirname "$ROTA")/spawn_floor}
 PY=/usr/bin/python3
 NS=$((N / 10)); [ "$NS" -ge 1 ] || NS=1
 SLURM_N=$((N < 2000 ? N : 2000))
@@ -373,13 +378,25 @@ else
 fi
 
 # --- (d) rota with real processes ----------------------------------------------------------------
-printf 'name: tp-true\ntasks:\n  - name: run\n    frames: "1-%d"\n    chunk: 1\n    command: ["true"]\n' "$NS" > "$W/true.yaml"
+rate_floor=""
+if [ -x "$FLOOR_BIN" ]; then
+  echo "== (d) the spawn floor: 2 streams of posix_spawn + waitpid of /bin/sh -c true, $((NS / 2)) each"
+  for rep in $(seq "$REPS"); do
+    r=$("$FLOOR_BIN" 2 $((NS / 2)) /bin/sh -c true)
+    echo "spawn floor rep $rep: $r/s"
+    if [ -z "$rate_floor" ] || [ "$r" -gt "$rate_floor" ]; then rate_floor=$r; fi
+  done
+  printf 'RATE spawn floor /bin/sh -c true, 2 streams (best of %d): %d/s\n' "$REPS" "$rate_floor"
+else
+  echo "spawn floor: skipped ($FLOOR_BIN not built: cmake --build BUILD --target spawn_floor)"
+fi
+printf 'name: tp-true\ntasks:\n  - name: run\n    frames: "1-%d"\n    chunk: 1\n    command: "true"\n' "$NS" > "$W/true.yaml"
 AGENT_PIDS=()
 start_server "$W/d"
 start_agent "$W/d" x1 --cores 2
 start_agent "$W/d" x2 --cores 2
 wait_agents 2
-echo "== (d) rota server $URL, 2 agents --cores 2 (real processes), one job of $NS \`true\` instances (argv, no shell)"
+echo "== (d) rota server $URL, 2 agents --cores 2 (real processes), one job of $NS instances of the command \`true\` (each a /bin/sh -c true)"
 best_d=""
 for rep in $(seq "$REPS"); do
   rota_rep "rota true rep $rep" "$W/true.yaml" "$NS"
@@ -388,6 +405,11 @@ done
 for p in "${AGENT_PIDS[@]}" "$SERVER_PID"; do stop_pid "$p"; done
 rate_d=$(calc "$NS / $best_d")
 printf 'RATE rota true processes (best of %d): %d runs in %.3f s = %.0f/s\n' "$REPS" "$NS" "$best_d" "$rate_d"
+if [ -n "$rate_floor" ]; then
+  ratio_floor=$(calc "$rate_d / $rate_floor")
+  printf 'RATIO rota true processes / spawn floor = %.2f (target >= 0.80: %s)\n' "$ratio_floor" \
+    "$( (( $(calc "$ratio_floor >= 0.80") )) && echo met || echo 'NOT met')"
+fi
 if [ -n "$rate_db" ]; then
   printf 'RATE dask subprocess.run(["true"]) (best of %d): %.0f tasks/s\n' "$REPS" "$rate_db"
   printf 'RATIO rota true / dask shell = %.2f\n' "$(calc "$rate_d / $rate_db")"
@@ -402,6 +424,7 @@ else
   fig+=", slurm $slurm_note"
 fi
 fig+="; true processes $(fmt "$rate_d")/s"
+[ -n "$rate_floor" ] && fig+=" = $(fmt "$(calc "$rate_d / $rate_floor")" 2) of the spawn floor $rate_floor/s"
 [ -n "$rate_db" ] && fig+=", dask shell $(fmt "$rate_db")/s (x$(fmt "$(calc "$rate_d / $rate_db")" 2))"
 [ -n "$lat_line" ] && fig+="; $lat_line"
 echo "$fig"

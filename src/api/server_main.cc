@@ -10,6 +10,7 @@
 #include "api/event_stream.h"
 #include "api/routes.h"
 #include "api/server_core.h"
+#include "core/exit_codes.h"
 #include "engine/engine_loop.h"
 #include "exec/interrupts.h"
 #include "sched/sched_config.h"
@@ -19,8 +20,6 @@ namespace rota {
 
 namespace {
 
-constexpr int kExitUsage = 2;
-constexpr int kExitUnavailable = 3;
 constexpr auto kKeepAliveEvery = std::chrono::seconds(15);
 
 void Fail(const std::string& message) { std::fprintf(stderr, "error: %s\n", message.c_str()); }
@@ -70,7 +69,7 @@ int RunServer(const ServerOptions& options) {
   Result<std::unique_ptr<SQLiteStore>> opened = SQLiteStore::Open(options.db);
   if (!opened.ok()) {
     Fail(opened.error().message);
-    return kExitUnavailable;
+    return kExitUnreachable;
   }
   Store& store = **opened;
   std::map<std::string, std::string> startup_settings;
@@ -89,7 +88,7 @@ int RunServer(const ServerOptions& options) {
   ServerCore core(store, clock, core_options);
   if (Result<Unit> restored = core.Restore(startup_settings); !restored.ok()) {
     Fail(restored.error().message);
-    return kExitUnavailable;
+    return kExitUnreachable;
   }
 
   EngineLoop loop;
@@ -115,7 +114,7 @@ int RunServer(const ServerOptions& options) {
       events, http_latency);
   if (Result<Unit> listening = server.Listen(); !listening.ok()) {
     Fail(listening.error().message);
-    return kExitUnavailable;
+    return kExitUnreachable;
   }
   ScheduleKeepAlive(server, events);
   std::thread io([&server] { server.Run(); });

@@ -15,7 +15,7 @@
 #include "cli/client_output.h"
 #include "cli/client_verb.h"
 #include "cli/events_command.h"
-#include "cli/exit_codes.h"
+#include "core/exit_codes.h"
 #include "cli/wait_command.h"
 
 namespace rota {

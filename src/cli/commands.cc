@@ -11,13 +11,12 @@
 #include "cli/spec_file.h"
 #include "cli/verb_table.h"
 #include "core/dot_graph.h"
+#include "core/exit_codes.h"
 #include "core/frame_set.h"
 #include "core/units.h"
 
 namespace rota {
 namespace {
-
-constexpr int kExitUsage = 2;
 
 int FramesVerb(const std::string& expr, int chunk) {
   Result<std::vector<Frame>> frames = ParseFrameSet(expr);

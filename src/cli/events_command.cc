@@ -6,7 +6,7 @@
 #include <thread>
 
 #include "cli/client_output.h"
-#include "cli/exit_codes.h"
+#include "core/exit_codes.h"
 #include "cli/sse_parser.h"
 
 namespace rota {

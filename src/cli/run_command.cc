@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "cli/events_file.h"
+#include "core/exit_codes.h"
 #include "exec/interrupts.h"
 #include "cli/progress.h"
 #include "cli/spec_file.h"
@@ -20,11 +21,6 @@
 
 namespace rota {
 namespace {
-
-constexpr int kExitOk = 0;
-constexpr int kExitFailed = 1;
-constexpr int kExitUsage = 2;
-constexpr int kExitInterrupted = 130;
 
 int DefaultWorkers(int jobs) {
   if (jobs > 0) return jobs;

@@ -7,7 +7,7 @@
 #include "agent/agent_main.h"
 #include "api/server_main.h"
 #include "cli/client_api.h"
-#include "cli/exit_codes.h"
+#include "core/exit_codes.h"
 #include "core/units.h"
 #include "spec/config_file.h"
 

@@ -7,7 +7,7 @@
 #include <thread>
 
 #include "cli/client_output.h"
-#include "cli/exit_codes.h"
+#include "core/exit_codes.h"
 
 namespace rota {
 namespace {

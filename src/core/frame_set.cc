@@ -6,6 +6,8 @@
 #include <limits>
 #include <optional>
 
+#include "core/quote.h"
+
 namespace rota {
 namespace {
 
@@ -62,7 +64,6 @@ class Scanner {
   size_t pos_ = 0;
 };
 
-std::string Quote(std::string_view s) { return "\"" + std::string(s) + "\""; }
 
 Error SectionError(std::string reason, std::string_view section) {
   return MakeError("invalid_frames", std::move(reason) + " in section " + Quote(section));

@@ -3,6 +3,8 @@
 #include <iterator>
 #include <optional>
 
+#include "core/quote.h"
+
 namespace rota {
 namespace {
 
@@ -17,7 +19,6 @@ constexpr UnitName kDurationUnits[] = {
 constexpr UnitName kSizeUnits[] = {
     {"T", int64_t{1} << 40}, {"G", int64_t{1} << 30}, {"M", int64_t{1} << 20}, {"K", 1024}};
 
-std::string Quote(std::string_view s) { return "\"" + std::string(s) + "\""; }
 
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 bool IsLetter(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }

@@ -12,6 +12,7 @@
 #include "core/dag.h"
 #include "core/did_you_mean.h"
 #include "core/frame_set.h"
+#include "core/quote.h"
 
 namespace rota {
 namespace {
@@ -20,7 +21,6 @@ namespace {
 // checking them must stay quick whatever a spec says. The same bound as one frame set's.
 constexpr int64_t kMaxFramesPerJob = kMaxFramesPerSet;
 
-std::string Quote(std::string_view s) { return "\"" + std::string(s) + "\""; }
 
 class Checker {
  public:

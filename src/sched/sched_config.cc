@@ -8,6 +8,7 @@
 
 #include "core/did_you_mean.h"
 #include "core/names.h"
+#include "core/quote.h"
 #include "core/units.h"
 
 namespace rota::sched {
@@ -29,7 +30,6 @@ constexpr std::string_view kPoolKeys = "pools.<p>.placement";
 
 constexpr std::string_view kDurationExamples = "(examples: 0, 90s, 10m, 1h, 7d)";
 
-std::string Quote(std::string_view s) { return "'" + std::string(s) + "'"; }
 
 enum class KeyKind {
   kPolicy,

@@ -61,7 +61,7 @@ bool IsSchedKey(std::string_view key);
 //   "unknown key 'polcy' (did you mean 'policy'?)"
 //   "policy must be fifo, priority or fairshare, not 'fair'"
 //   "queues.render.weight must be a number > 0, not '-1'"
-//   "fairshare.half_life: bad duration '10 minutes' (examples: 0, 90s, 10m, 1h, 7d)"
+//   "fairshare.half_life: bad duration "10 minutes" (examples: 0, 90s, 10m, 1h, 7d)"
 std::string ApplySetting(SchedConfig& config, std::string_view key, std::string_view value);
 
 // The same for several keys at once, all or nothing: every key is checked first; on the first

@@ -12,7 +12,6 @@
 namespace rota {
 namespace {
 
-constexpr size_t kMaxQuotedInMessage = 40;
 
 std::string_view TypeName(const YAML::Node& node) {
   if (node.IsSequence()) return "a list";
@@ -35,16 +34,6 @@ std::string FieldName(const Field& field) { return Quote(field.key); }
 int LineOf(const YAML::Node& node) {
   const int line = node.Mark().line;
   return line >= 0 ? line + 1 : 0;
-}
-
-std::string Quote(std::string_view text) {
-  std::string out = "\"";
-  for (char c : text.substr(0, kMaxQuotedInMessage)) {
-    // A message is one line: control characters (a value's newlines, say) would break it.
-    out += static_cast<unsigned char>(c) < 0x20 ? '?' : c;
-  }
-  if (text.size() > kMaxQuotedInMessage) out += "...";
-  return out + "\"";
 }
 
 std::string Describe(const YAML::Node& node) {

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "core/job.h"
+#include "core/quote.h"
 #include "core/result.h"
 #include "core/units.h"
 
@@ -33,8 +34,6 @@ int LineOf(const YAML::Node& node);
 
 // How a value reads in a message: "two" (quoted, shortened), null, a list, a map.
 std::string Describe(const YAML::Node& node);
-
-std::string Quote(std::string_view text);
 
 class SpecReader {
  public:

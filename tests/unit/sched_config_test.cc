@@ -96,13 +96,13 @@ TEST(SchedConfigTest, PolicyTakesFifoPriorityOrFairshare) {
   EXPECT_EQ(With("policy", "fifo").policy, Policy::kFifo);
   EXPECT_EQ(With("policy", "priority").policy, Policy::kPriority);
   EXPECT_EQ(With("policy", "fairshare").policy, Policy::kFairShare);
-  EXPECT_EQ(Problem("policy", "fair"), "policy must be fifo, priority or fairshare, not 'fair'");
-  EXPECT_EQ(Problem("policy", ""), "policy must be fifo, priority or fairshare, not ''");
-  EXPECT_EQ(Problem("policy", "FIFO"), "policy must be fifo, priority or fairshare, not 'FIFO'");
+  EXPECT_EQ(Problem("policy", "fair"), "policy must be fifo, priority or fairshare, not \"fair\"");
+  EXPECT_EQ(Problem("policy", ""), "policy must be fifo, priority or fairshare, not \"\"");
+  EXPECT_EQ(Problem("policy", "FIFO"), "policy must be fifo, priority or fairshare, not \"FIFO\"");
   EXPECT_EQ(Problem("policy", "fifo "),
-            "policy must be fifo, priority or fairshare, not 'fifo ' (did you mean 'fifo'?)");
+            "policy must be fifo, priority or fairshare, not \"fifo \" (did you mean \"fifo\"?)");
   EXPECT_EQ(Problem("policy", "priorty"),
-            "policy must be fifo, priority or fairshare, not 'priorty' (did you mean 'priority'?)");
+            "policy must be fifo, priority or fairshare, not \"priorty\" (did you mean \"priority\"?)");
 }
 
 TEST(SchedConfigTest, ModeTakesSyncOrAsync) {
@@ -111,18 +111,18 @@ TEST(SchedConfigTest, ModeTakesSyncOrAsync) {
   config.async = true;
   EXPECT_EQ(ApplySetting(config, "mode", "sync"), "");
   EXPECT_FALSE(config.async);
-  EXPECT_EQ(Problem("mode", "threaded"), "mode must be sync or async, not 'threaded'");
+  EXPECT_EQ(Problem("mode", "threaded"), "mode must be sync or async, not \"threaded\"");
   EXPECT_EQ(Problem("mode", "asnyc"),
-            "mode must be sync or async, not 'asnyc' (did you mean 'async'?)");
+            "mode must be sync or async, not \"asnyc\" (did you mean \"async\"?)");
 }
 
 TEST(SchedConfigTest, PreemptionTakesOffPriorityOrFairshare) {
   EXPECT_EQ(With("preemption", "off").preemption, Preemption::kOff);
   EXPECT_EQ(With("preemption", "priority").preemption, Preemption::kPriority);
   EXPECT_EQ(With("preemption", "fairshare").preemption, Preemption::kFairShare);
-  EXPECT_EQ(Problem("preemption", "on"), "preemption must be off, priority or fairshare, not 'on'");
+  EXPECT_EQ(Problem("preemption", "on"), "preemption must be off, priority or fairshare, not \"on\"");
   EXPECT_EQ(Problem("preemption", "of"),
-            "preemption must be off, priority or fairshare, not 'of' (did you mean 'off'?)");
+            "preemption must be off, priority or fairshare, not \"of\" (did you mean \"off\"?)");
 }
 
 TEST(SchedConfigTest, HalfLifeTakesDurationsIncludingDays) {
@@ -140,20 +140,20 @@ TEST(SchedConfigTest, HalfLifeTakesDurationsIncludingDays) {
   // The largest that fits in nanoseconds (about 292 years) and one day more.
   EXPECT_EQ(With("fairshare.half_life", "106751d").half_life, 106751 * 24h);
   EXPECT_EQ(Problem("fairshare.half_life", "106752d"),
-            "fairshare.half_life: duration '106752d' is too large (at most 2562047h)");
+            "fairshare.half_life: duration \"106752d\" is too large (at most 2562047h)");
   EXPECT_EQ(Problem("fairshare.half_life", "9223372036854775807d"),
-            "fairshare.half_life: duration '9223372036854775807d' is too large (at most 2562047h)");
+            "fairshare.half_life: duration \"9223372036854775807d\" is too large (at most 2562047h)");
   EXPECT_EQ(Problem("fairshare.half_life", "9223372036854775807us"),
-            "fairshare.half_life: duration '9223372036854775807us' is too large (at most "
+            "fairshare.half_life: duration \"9223372036854775807us\" is too large (at most "
             "2562047h)");
 }
 
 TEST(SchedConfigTest, HalfLifeRefusesWhatIsNotADuration) {
   for (std::string_view bad : {"10 minutes", "", "-1s", "1.5h", "1h7d", "7d5", "d", "-1d", "+1d",
                                "1dd", "7D", "1w", "99999999999999999999d", "ten"}) {
-    EXPECT_EQ(Problem("fairshare.half_life", bad), "fairshare.half_life: bad duration '" +
+    EXPECT_EQ(Problem("fairshare.half_life", bad), "fairshare.half_life: bad duration \"" +
                                                        std::string(bad) +
-                                                       "' (examples: 0, 90s, 10m, 1h, 7d)");
+                                                       "\" (examples: 0, 90s, 10m, 1h, 7d)");
   }
 }
 
@@ -161,8 +161,8 @@ TEST(SchedConfigTest, RetentionIsADurationOfSevenDaysUnlessSet) {
   EXPECT_EQ(SchedConfig{}.retention, 168h);
   EXPECT_EQ(With("retention", "3d").retention, 72h);
   EXPECT_EQ(With("retention", "0").retention, 0ns);
-  EXPECT_EQ(Problem("retention", "a week"), "retention: bad duration 'a week' (examples: 0, 90s, 10m, 1h, 7d)");
-  EXPECT_EQ(Problem("retentoin", "1d"), "unknown key 'retentoin' (did you mean 'retention'?)");
+  EXPECT_EQ(Problem("retention", "a week"), "retention: bad duration \"a week\" (examples: 0, 90s, 10m, 1h, 7d)");
+  EXPECT_EQ(Problem("retentoin", "1d"), "unknown key \"retentoin\" (did you mean \"retention\"?)");
 }
 
 TEST(SchedConfigTest, WeightIsAFiniteNumberAboveZero) {
@@ -175,7 +175,7 @@ TEST(SchedConfigTest, WeightIsAFiniteNumberAboveZero) {
   for (std::string_view bad : {"-1", "0", "-0", "", "abc", "2x", "2 ", " 2", "+2", "0x10", "nan",
                                "NaN", "inf", "-inf", "infinity", "1e999", "1,5", "none"}) {
     EXPECT_EQ(Problem("queues.render.weight", bad),
-              "queues.render.weight must be a number > 0, not '" + std::string(bad) + "'");
+              "queues.render.weight must be a number > 0, not \"" + std::string(bad) + "\"");
   }
 }
 
@@ -195,7 +195,7 @@ TEST(SchedConfigTest, LimitSizeIsANumberAtLeastZero) {
   for (std::string_view bad : {"-1", "none", "", "8 cores", "nan", "inf", "1e400"}) {
     EXPECT_EQ(
         Problem("queues.render.limits.gpu.size", bad),
-        "queues.render.limits.gpu.size must be a number >= 0, not '" + std::string(bad) + "'");
+        "queues.render.limits.gpu.size must be a number >= 0, not \"" + std::string(bad) + "\"");
   }
 }
 
@@ -209,8 +209,8 @@ TEST(SchedConfigTest, LimitBurstIsANumberAtLeastZeroOrNone) {
             0);
   for (std::string_view bad : {"-1", "None", "inf", "nan", "", "unlimited", "16x"}) {
     EXPECT_EQ(Problem("queues.render.limits.gpu.burst", bad),
-              "queues.render.limits.gpu.burst must be a number >= 0 or none, not '" +
-                  std::string(bad) + "'");
+              "queues.render.limits.gpu.burst must be a number >= 0 or none, not \"" +
+                  std::string(bad) + "\"");
   }
 }
 
@@ -237,9 +237,9 @@ TEST(SchedConfigTest, PlacementTakesPackOrSpreadPerPool) {
   EXPECT_EQ(ApplySetting(config, "pools.gpu.placement", "pack"), "");
   EXPECT_EQ(config.ChoiceOf("gpu"), HostChoice::kPack);
   EXPECT_EQ(Problem("pools.gpu.placement", "bestfit"),
-            "pools.gpu.placement must be pack or spread, not 'bestfit'");
+            "pools.gpu.placement must be pack or spread, not \"bestfit\"");
   EXPECT_EQ(Problem("pools.gpu.placement", "sprad"),
-            "pools.gpu.placement must be pack or spread, not 'sprad' (did you mean 'spread'?)");
+            "pools.gpu.placement must be pack or spread, not \"sprad\" (did you mean \"spread\"?)");
 }
 
 TEST(SchedConfigTest, ExcludeListsSplitOnCommasTrimAndDropEmpties) {
@@ -262,13 +262,13 @@ TEST(SchedConfigTest, ExcludeListsCheckEachNameByTheSpecRule) {
   const std::string rule =
       " must be 1 to 128 letters, digits, '.', '_' or '-', and not '.' or '..'";
   EXPECT_EQ(Problem("exclude.queues", "film, my queue"),
-            "exclude.queues: queue name 'my queue'" + rule);
-  EXPECT_EQ(Problem("exclude.queues", "a/b"), "exclude.queues: queue name 'a/b'" + rule);
-  EXPECT_EQ(Problem("exclude.queues", "."), "exclude.queues: queue name '.'" + rule);
-  EXPECT_EQ(Problem("exclude.pools", "gpu,.."), "exclude.pools: pool name '..'" + rule);
+            "exclude.queues: queue name \"my queue\"" + rule);
+  EXPECT_EQ(Problem("exclude.queues", "a/b"), "exclude.queues: queue name \"a/b\"" + rule);
+  EXPECT_EQ(Problem("exclude.queues", "."), "exclude.queues: queue name \".\"" + rule);
+  EXPECT_EQ(Problem("exclude.pools", "gpu,.."), "exclude.pools: pool name \"..\"" + rule);
   EXPECT_EQ(Problem("exclude.pools", Name(129)),
-            "exclude.pools: pool name '" + Name(129) + "'" + rule);
-  EXPECT_EQ(Problem("exclude.pools", "gpu\t"), "exclude.pools: pool name 'gpu\t'" + rule);
+            "exclude.pools: pool name \"" + Name(40) + "...\"" + rule);
+  EXPECT_EQ(Problem("exclude.pools", "gpu\t"), "exclude.pools: pool name \"gpu?\"" + rule);
   // A list with a bad name changes nothing, not even the good names before it.
   SchedConfig config;
   config.excluded_queues = {"old"};
@@ -292,104 +292,104 @@ TEST(SchedConfigTest, NamesInKeysAreLettersDigitsUnderscoresAndDashes) {
 TEST(SchedConfigTest, NamesInKeysThatBreakTheRuleAreNamedInTheMessage) {
   const std::string rule = " must be 1 to 128 letters, digits, '_' or '-' (no '.' inside a key)";
   EXPECT_EQ(Problem("queues.film.v2.weight", "2"),
-            "queues.film.v2.weight: queue name 'film.v2'" + rule);
-  EXPECT_EQ(Problem("queues..weight", "2"), "queues..weight: queue name ''" + rule);
-  EXPECT_EQ(Problem("queues.a b.weight", "2"), "queues.a b.weight: queue name 'a b'" + rule);
+            "queues.film.v2.weight: queue name \"film.v2\"" + rule);
+  EXPECT_EQ(Problem("queues..weight", "2"), "queues..weight: queue name \"\"" + rule);
+  EXPECT_EQ(Problem("queues.a b.weight", "2"), "queues.a b.weight: queue name \"a b\"" + rule);
   EXPECT_EQ(Problem("queues." + Name(129) + ".weight", "2"),
-            "queues." + Name(129) + ".weight: queue name '" + Name(129) + "'" + rule);
+            "queues." + Name(129) + ".weight: queue name \"" + Name(40) + "...\"" + rule);
   EXPECT_EQ(Problem("queues.film.v2.limits.gpu.size", "2"),
-            "queues.film.v2.limits.gpu.size: queue name 'film.v2'" + rule);
+            "queues.film.v2.limits.gpu.size: queue name \"film.v2\"" + rule);
   EXPECT_EQ(Problem("queues.film.limits.gpu.a.burst", "2"),
-            "queues.film.limits.gpu.a.burst: pool name 'gpu.a'" + rule);
+            "queues.film.limits.gpu.a.burst: pool name \"gpu.a\"" + rule);
   EXPECT_EQ(Problem("queues.film.limits..size", "2"),
-            "queues.film.limits..size: pool name ''" + rule);
+            "queues.film.limits..size: pool name \"\"" + rule);
   EXPECT_EQ(Problem("queues..limits.gpu.size", "2"),
-            "queues..limits.gpu.size: queue name ''" + rule);
+            "queues..limits.gpu.size: queue name \"\"" + rule);
   EXPECT_EQ(Problem("pools.gpu.a.placement", "pack"),
-            "pools.gpu.a.placement: pool name 'gpu.a'" + rule);
-  EXPECT_EQ(Problem("pools..placement", "pack"), "pools..placement: pool name ''" + rule);
+            "pools.gpu.a.placement: pool name \"gpu.a\"" + rule);
+  EXPECT_EQ(Problem("pools..placement", "pack"), "pools..placement: pool name \"\"" + rule);
   EXPECT_EQ(Problem("pools.g/pu.placement", "pack"),
-            "pools.g/pu.placement: pool name 'g/pu'" + rule);
+            "pools.g/pu.placement: pool name \"g/pu\"" + rule);
 }
 
 TEST(SchedConfigTest, KeyProblemsComeBeforeValueProblems) {
   EXPECT_EQ(Problem("queues.a.b.weight", "-1"),
-            "queues.a.b.weight: queue name 'a.b' must be 1 to 128 letters, digits, '_' or '-' (no "
+            "queues.a.b.weight: queue name \"a.b\" must be 1 to 128 letters, digits, '_' or '-' (no "
             "'.' inside a key)");
-  EXPECT_EQ(Problem("polcy", "nonsense"), "unknown key 'polcy' (did you mean 'policy'?)");
+  EXPECT_EQ(Problem("polcy", "nonsense"), "unknown key \"polcy\" (did you mean \"policy\"?)");
 }
 
 // --- Unknown keys ---
 
 TEST(SchedConfigTest, UnknownKeysSuggestTheClosestFixedKey) {
-  EXPECT_EQ(Problem("polcy", "fifo"), "unknown key 'polcy' (did you mean 'policy'?)");
-  EXPECT_EQ(Problem("Policy", "fifo"), "unknown key 'Policy' (did you mean 'policy'?)");
-  EXPECT_EQ(Problem("mdoe", "sync"), "unknown key 'mdoe' (did you mean 'mode'?)");
-  EXPECT_EQ(Problem("preemptoin", "off"), "unknown key 'preemptoin' (did you mean 'preemption'?)");
+  EXPECT_EQ(Problem("polcy", "fifo"), "unknown key \"polcy\" (did you mean \"policy\"?)");
+  EXPECT_EQ(Problem("Policy", "fifo"), "unknown key \"Policy\" (did you mean \"policy\"?)");
+  EXPECT_EQ(Problem("mdoe", "sync"), "unknown key \"mdoe\" (did you mean \"mode\"?)");
+  EXPECT_EQ(Problem("preemptoin", "off"), "unknown key \"preemptoin\" (did you mean \"preemption\"?)");
   EXPECT_EQ(Problem("fairshare.halflife", "1h"),
-            "unknown key 'fairshare.halflife' (did you mean 'fairshare.half_life'?)");
+            "unknown key \"fairshare.halflife\" (did you mean \"fairshare.half_life\"?)");
   EXPECT_EQ(Problem("fairshare.half-life", "1h"),
-            "unknown key 'fairshare.half-life' (did you mean 'fairshare.half_life'?)");
+            "unknown key \"fairshare.half-life\" (did you mean \"fairshare.half_life\"?)");
   EXPECT_EQ(Problem("exclude.queue", "a"),
-            "unknown key 'exclude.queue' (did you mean 'exclude.queues'?)");
+            "unknown key \"exclude.queue\" (did you mean \"exclude.queues\"?)");
   EXPECT_EQ(Problem("exclude.pool", "a"),
-            "unknown key 'exclude.pool' (did you mean 'exclude.pools'?)");
+            "unknown key \"exclude.pool\" (did you mean \"exclude.pools\"?)");
 }
 
 TEST(SchedConfigTest, UnknownKeysWithAMisspeltPrefixKeepTheirNames) {
   EXPECT_EQ(Problem("queue.render.weight", "2"),
-            "unknown key 'queue.render.weight' (did you mean 'queues.render.weight'?)");
+            "unknown key \"queue.render.weight\" (did you mean \"queues.render.weight\"?)");
   EXPECT_EQ(Problem("pool.gpu.placement", "pack"),
-            "unknown key 'pool.gpu.placement' (did you mean 'pools.gpu.placement'?)");
+            "unknown key \"pool.gpu.placement\" (did you mean \"pools.gpu.placement\"?)");
   EXPECT_EQ(Problem("Queues.render.limits.gpu.size", "2"),
-            "unknown key 'Queues.render.limits.gpu.size' (did you mean "
-            "'queues.render.limits.gpu.size'?)");
+            "unknown key \"Queues.render.limits.gpu.size\" (did you mean "
+            "\"queues.render.limits.gpu.size\"?)");
 }
 
 TEST(SchedConfigTest, UnknownQueueKeysSuggestTheRightSuffix) {
   EXPECT_EQ(Problem("queues.render.wieght", "2"),
-            "unknown key 'queues.render.wieght' (did you mean 'queues.render.weight'?)");
+            "unknown key \"queues.render.wieght\" (did you mean \"queues.render.weight\"?)");
   EXPECT_EQ(Problem("queues.render.weights", "2"),
-            "unknown key 'queues.render.weights' (did you mean 'queues.render.weight'?)");
+            "unknown key \"queues.render.weights\" (did you mean \"queues.render.weight\"?)");
   EXPECT_EQ(Problem("queues.render.limit.gpu.size", "2"),
-            "unknown key 'queues.render.limit.gpu.size' (did you mean "
-            "'queues.render.limits.gpu.size'?)");
+            "unknown key \"queues.render.limit.gpu.size\" (did you mean "
+            "\"queues.render.limits.gpu.size\"?)");
   EXPECT_EQ(Problem("queues.render.limits.gpu.sise", "2"),
-            "unknown key 'queues.render.limits.gpu.sise' (did you mean "
-            "'queues.render.limits.gpu.size'?)");
+            "unknown key \"queues.render.limits.gpu.sise\" (did you mean "
+            "\"queues.render.limits.gpu.size\"?)");
   EXPECT_EQ(Problem("queues.render.limits.gpu.bursts", "2"),
-            "unknown key 'queues.render.limits.gpu.bursts' (did you mean "
-            "'queues.render.limits.gpu.burst'?)");
+            "unknown key \"queues.render.limits.gpu.bursts\" (did you mean "
+            "\"queues.render.limits.gpu.burst\"?)");
   EXPECT_EQ(Problem("queues.render.limits.gpu.size.x", "2"),
-            "unknown key 'queues.render.limits.gpu.size.x' (did you mean "
-            "'queues.render.limits.gpu.size'?)");
+            "unknown key \"queues.render.limits.gpu.size.x\" (did you mean "
+            "\"queues.render.limits.gpu.size\"?)");
   // Nothing close: the queue keys are listed.
   EXPECT_EQ(Problem("queues.render", "2"),
-            "unknown key 'queues.render'" + std::string(kQueueKeysHint));
+            "unknown key \"queues.render\"" + std::string(kQueueKeysHint));
   EXPECT_EQ(Problem("queues.weight", "2"),
-            "unknown key 'queues.weight'" + std::string(kQueueKeysHint));
+            "unknown key \"queues.weight\"" + std::string(kQueueKeysHint));
   EXPECT_EQ(Problem("queues.render.priority", "2"),
-            "unknown key 'queues.render.priority'" + std::string(kQueueKeysHint));
+            "unknown key \"queues.render.priority\"" + std::string(kQueueKeysHint));
   EXPECT_EQ(Problem("queues.render.limits.gpu", "2"),
-            "unknown key 'queues.render.limits.gpu'" + std::string(kQueueKeysHint));
+            "unknown key \"queues.render.limits.gpu\"" + std::string(kQueueKeysHint));
 }
 
 TEST(SchedConfigTest, UnknownPoolKeysSuggestTheRightSuffix) {
   EXPECT_EQ(Problem("pools.gpu.placment", "pack"),
-            "unknown key 'pools.gpu.placment' (did you mean 'pools.gpu.placement'?)");
+            "unknown key \"pools.gpu.placment\" (did you mean \"pools.gpu.placement\"?)");
   EXPECT_EQ(Problem("pools.gpu.Placement", "pack"),
-            "unknown key 'pools.gpu.Placement' (did you mean 'pools.gpu.placement'?)");
-  EXPECT_EQ(Problem("pools.gpu", "pack"), "unknown key 'pools.gpu' (keys: pools.<p>.placement)");
+            "unknown key \"pools.gpu.Placement\" (did you mean \"pools.gpu.placement\"?)");
+  EXPECT_EQ(Problem("pools.gpu", "pack"), "unknown key \"pools.gpu\" (keys: pools.<p>.placement)");
   EXPECT_EQ(Problem("pools.gpu.choice", "pack"),
-            "unknown key 'pools.gpu.choice' (keys: pools.<p>.placement)");
+            "unknown key \"pools.gpu.choice\" (keys: pools.<p>.placement)");
 }
 
 TEST(SchedConfigTest, UnknownKeysWithNothingCloseListEveryKey) {
-  EXPECT_EQ(Problem("listen", ":8080"), "unknown key 'listen'" + std::string(kAllKeysHint));
-  EXPECT_EQ(Problem("", "x"), "unknown key ''" + std::string(kAllKeysHint));
+  EXPECT_EQ(Problem("listen", ":8080"), "unknown key \"listen\"" + std::string(kAllKeysHint));
+  EXPECT_EQ(Problem("", "x"), "unknown key \"\"" + std::string(kAllKeysHint));
   EXPECT_EQ(Problem("scheduler.policy", "fifo"),
-            "unknown key 'scheduler.policy'" + std::string(kAllKeysHint));
-  EXPECT_EQ(Problem("queues", "x"), "unknown key 'queues'" + std::string(kAllKeysHint));
+            "unknown key \"scheduler.policy\"" + std::string(kAllKeysHint));
+  EXPECT_EQ(Problem("queues", "x"), "unknown key \"queues\"" + std::string(kAllKeysHint));
 }
 
 // --- IsSchedKey ---
@@ -476,7 +476,7 @@ TEST(SchedConfigTest, ApplySettingsAppliesNothingWhenAnyKeyIsWrong) {
       {"exclude.queues", "old"},    {"mode", "async"},          {"policy", "fifo"},
       {"queues.film.weight", "-1"}, {"queues.new.weight", "4"},
   };
-  EXPECT_EQ(ApplySettings(config, values), "queues.film.weight must be a number > 0, not '-1'");
+  EXPECT_EQ(ApplySettings(config, values), "queues.film.weight must be a number > 0, not \"-1\"");
   EXPECT_EQ(config.policy, Policy::kPriority);
   EXPECT_FALSE(config.async);
   EXPECT_THAT(config.excluded_queues, IsEmpty());
@@ -485,7 +485,7 @@ TEST(SchedConfigTest, ApplySettingsAppliesNothingWhenAnyKeyIsWrong) {
 
   // An unknown key is a problem too, and the first one in key order is the one reported.
   EXPECT_EQ(ApplySettings(config, {{"policy", "fifo"}, {"polcy", "fifo"}, {"zzz", "1"}}),
-            "unknown key 'polcy' (did you mean 'policy'?)");
+            "unknown key \"polcy\" (did you mean \"policy\"?)");
   EXPECT_EQ(config.policy, Policy::kPriority);
 }
 

@@ -162,9 +162,4 @@ bool AgentHub::Queued(const std::string& host, RunId run) const {
   return it != boxes_.end() && it->second.queued.count(run) > 0;
 }
 
-size_t AgentHub::queued(const std::string& host) const {
-  auto it = boxes_.find(host);
-  return it == boxes_.end() ? 0 : it->second.assign.size();
-}
-
 }  // namespace rota

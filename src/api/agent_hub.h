@@ -34,7 +34,6 @@ class AgentHub final : public Launcher {
   // After each loop batch: answers parked polls whose queue gained work.
   void Deliver();
 
-  size_t queued(const std::string& host) const;
   // True while `run` waits in `host`'s queue, not yet handed to its agent.
   bool Queued(const std::string& host, RunId run) const;
 

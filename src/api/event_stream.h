@@ -22,7 +22,6 @@ class EventStream {
   void Publish(const std::vector<EventRecord>& events);
   // A comment line on every open stream, so proxies and clients see it is alive.
   void KeepAlive();
-  size_t subscribers() const { return subscribers_.size(); }
 
  private:
   struct Subscriber {

@@ -12,8 +12,7 @@ namespace rota::sched {
 namespace {
 
 // The queues still asking, lowest weighted share first: share_a / weight_a < share_b / weight_b,
-// cross-multiplied as FairOrder (fair_share.h) does so that equal ratios tie exactly; ties by
-// name, then index.
+// cross-multiplied so that equal ratios (0.1/1 and 0.2/2) tie exactly; ties by name, then index.
 class QueueHeap {
  public:
   QueueHeap(const Snapshot& snapshot, const Ledger& ledger)

@@ -10,7 +10,7 @@
 //   build and let the algorithm skip a whole shape once one instance of it does not fit.
 // - Order (Policy): fifo takes groups by submission order alone; priority by priority (higher
 //   first), then submission order; fairshare hands out one instance (or one whole gang) at a time
-//   to the queue with the lowest weighted dominant share (FairOrder in fair_share.h), and within a
+//   to the queue with the lowest weighted dominant share (fair_share_policy.cc), and within a
 //   queue goes by priority, then submission order.
 // - Hosts (HostChoice, per pool): pack = best fit (least free cores left, then least memory, then
 //   lowest index); spread = most free cores, then most free memory, then lowest index.
@@ -73,8 +73,9 @@ struct PoolView {
 struct QueueView {
   std::string name;
   double weight = 1;  // > 0
-  // Decayed past usage (fair_share.h DecayingUsage), added to what the queue holds when fairshare
-  // measures its dominant share. Zero: the share is what it holds now.
+  // Past usage, as the engine keeps it (the average of what the queue held over a half-life,
+  // engine_cycle.cc), added to what the queue holds when fairshare measures its dominant share.
+  // Zero: the share is what it holds now.
   Amount history;
   bool excluded = false;
 };

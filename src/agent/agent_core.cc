@@ -52,12 +52,12 @@ Result<size_t> AgentCore::RecoverLeftovers() {
     RunReport report;
     report.run = entry.run;
     report.epoch = entry.epoch;
-    report.state = kStateLost;
+    report.lost = true;
     report.error = "agent restarted";
-    report.log_path = entry.log_path;  // what it wrote until now is worth shipping
     {
       std::lock_guard lock(mu_);
-      table_.AddReport(std::move(report), /*listed=*/false, /*journaled=*/true);
+      // What it wrote until now is worth shipping.
+      table_.AddReport(std::move(report), entry.log_path, /*listed=*/false, /*journaled=*/true);
     }
     if (config_.note) {
       config_.note("run " + std::to_string(entry.run) + " was left by a previous agent: " +

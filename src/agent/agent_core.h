@@ -91,8 +91,8 @@ class AgentCore : public std::enable_shared_from_this<AgentCore> {
   void Act(RunId run, RunTable::Action action);
 
   // Reporting.
-  bool Deliver(const std::vector<RunReport>& batch, const std::string& agent, uint64_t generation);
-  Result<Unit> ShipLog(const RunReport& report);
+  bool Deliver(const std::vector<PendingReport>& batch, const std::string& agent, uint64_t generation);
+  Result<Unit> ShipLog(const PendingReport& pending);
 
   // Server.
   void Failed(const Error& error, uint64_t generation);  // 404: Reregister; else note it

@@ -26,7 +26,7 @@ void AgentCore::ReportLoop() {
         (!table_.HasPending() || std::chrono::steady_clock::now() >= flush_deadline_)) {
       return;
     }
-    const std::vector<RunReport> batch = table_.PendingReports(config_.max_batch);
+    const std::vector<PendingReport> batch = table_.PendingReports(config_.max_batch);
     const std::string agent = agent_id_;
     const uint64_t generation = generation_;
     lock.unlock();
@@ -45,20 +45,23 @@ void AgentCore::ReportLoop() {
 }
 
 // True when every report of the batch was answered.
-bool AgentCore::Deliver(const std::vector<RunReport>& batch, const std::string& agent,
+bool AgentCore::Deliver(const std::vector<PendingReport>& batch, const std::string& agent,
                         uint64_t generation) {
-  for (const RunReport& report : batch) {
-    if (report.log_path.empty()) continue;
-    Result<Unit> shipped = ShipLog(report);
+  std::vector<RunReport> reports;
+  reports.reserve(batch.size());
+  for (const PendingReport& pending : batch) {
+    reports.push_back(pending.report);
+    if (pending.log_path.empty()) continue;
+    Result<Unit> shipped = ShipLog(pending);
     if (!shipped && IsTransient(shipped.error())) {
       watch_.Failed(shipped.error());
       return false;
     }
     // Shipped, or refused for good (a stale run, a log too large for any try): not again.
     std::lock_guard lock(mu_);
-    table_.LogShipped(report.run);
+    table_.LogShipped(pending.report.run);
   }
-  Result<std::vector<ReportResult>> results = transport_->PostStatus(agent, batch);
+  Result<std::vector<ReportResult>> results = transport_->PostStatus(agent, reports);
   if (!results) {
     Failed(results.error(), generation);
     return false;
@@ -78,10 +81,11 @@ bool AgentCore::Deliver(const std::vector<RunReport>& batch, const std::string& 
   return answered >= batch.size();
 }
 
-Result<Unit> AgentCore::ShipLog(const RunReport& report) {
+Result<Unit> AgentCore::ShipLog(const PendingReport& pending) {
+  const RunReport& report = pending.report;
   int64_t cap = config_.max_log_bytes;
   for (;;) {
-    std::optional<std::string> log = ReadLogForShipping(report.log_path, cap);
+    std::optional<std::string> log = ReadLogForShipping(pending.log_path, cap);
     if (!log || log->empty()) return Unit{};  // printed nothing: nothing to ship (a round trip saved)
     Result<Unit> posted = transport_->PostLog(report.run, report.epoch, *log);
     // Above the server's body limit: try a shorter tail.

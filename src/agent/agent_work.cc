@@ -100,7 +100,7 @@ void AgentCore::SkipRuns(const std::vector<Assignment>& assignments) {
       RunReport report;
       report.run = a.run;
       report.epoch = a.epoch;
-      table_.AddReport(std::move(report), /*listed=*/true, /*journaled=*/false);
+      table_.AddReport(std::move(report), "", /*listed=*/true, /*journaled=*/false);
     }
   }
   cv_.notify_all();

@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "core/units.h"
+#include "wire/agent_codec.h"
 
 namespace rota::agent {
 namespace {
@@ -12,7 +13,7 @@ namespace {
 constexpr std::chrono::milliseconds kRequestTimeout{15000};
 
 Error StatusError(int status, const std::string& body) {
-  const std::string message = "HTTP " + std::to_string(status) + ": " + ErrorMessageOf(body);
+  const std::string message = "HTTP " + std::to_string(status) + ": " + wire::ErrorMessageOf(body);
   if (status == 404) return MakeError(kNotFound, message);
   if (status == 409) return MakeError(kStaleRun, message);
   if (status == 413) return MakeError(kTooLarge, message);
@@ -66,15 +67,15 @@ Result<std::string> HttpTransport::Call(std::string_view method, const std::stri
 
 Result<RegisterAnswer> HttpTransport::Register(const Registration& registration) {
   return Then(
-      Call("POST", "/v1/agents/register", EncodeRegistration(registration), kRequestTimeout),
-      &DecodeRegisterAnswer);
+      Call("POST", "/v1/agents/register", wire::EncodeRegistration(registration), kRequestTimeout),
+      &wire::DecodeRegisterAnswer);
 }
 
 Result<std::vector<RunToken>> HttpTransport::Heartbeat(const std::string& agent,
                                                        std::span<const RunToken> running) {
   return Then(
-      Call("POST", AgentPath(agent) + "/heartbeat", EncodeHeartbeat(running), kRequestTimeout),
-      &DecodeKillList);
+      Call("POST", AgentPath(agent) + "/heartbeat", wire::EncodeHeartbeat(running), kRequestTimeout),
+      &wire::DecodeKillList);
 }
 
 Result<WorkAnswer> HttpTransport::PollWork(const std::string& agent, std::chrono::milliseconds wait,
@@ -82,13 +83,13 @@ Result<WorkAnswer> HttpTransport::PollWork(const std::string& agent, std::chrono
   const std::string target = AgentPath(agent) + "/work?wait=" +
                              FormatDuration(std::chrono::duration_cast<Duration>(wait)) +
                              "&max=" + std::to_string(max);
-  return Then(Call("GET", target, {}, wait + kRequestTimeout), &DecodeWorkAnswer);
+  return Then(Call("GET", target, {}, wait + kRequestTimeout), &wire::DecodeWorkAnswer);
 }
 
 Result<std::vector<ReportResult>> HttpTransport::PostStatus(const std::string& agent,
                                                             std::span<const RunReport> reports) {
-  return Then(Call("POST", AgentPath(agent) + "/status", EncodeReports(reports), kRequestTimeout),
-              &DecodeReportResults);
+  return Then(Call("POST", AgentPath(agent) + "/status", wire::EncodeReports(reports), kRequestTimeout),
+              &wire::DecodeReportResults);
 }
 
 Result<Unit> HttpTransport::PostLog(RunId run, Epoch epoch, std::string_view log) {

@@ -17,7 +17,7 @@
 #include <string>
 #include <vector>
 
-#include "agent/protocol.h"
+#include "agent/transport.h"
 #include "core/result.h"
 
 namespace rota::agent {

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "agent/protocol.h"
+#include "agent/transport.h"
 #include "core/frame_set.h"
 #include "core/launcher.h"
 #include "core/result.h"

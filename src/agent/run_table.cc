@@ -13,7 +13,6 @@ RunReport ReportOf(const RunExit& exit, Epoch epoch) {
   report.term_signal = exit.term_signal;
   report.launch_failed = exit.launch_failed;
   report.error = exit.error;
-  report.log_path = exit.log_path;
   return report;
 }
 
@@ -42,6 +41,7 @@ RunTable::Action RunTable::Exited(const RunExit& exit) {
   if (it == entries_.end() || it->second.report) return Action::kNothing;
   Entry& entry = it->second;
   entry.report = ReportOf(exit, entry.token.epoch);
+  entry.log_path = exit.log_path;
   if (entry.phase == Phase::kStarting) return Action::kNothing;  // Started queues it
   return Queue(entry);
 }
@@ -53,7 +53,7 @@ RunTable::Action RunTable::Queue(Entry& entry) {
   return Action::kReport;
 }
 
-bool RunTable::AddReport(RunReport report, bool listed, bool journaled) {
+bool RunTable::AddReport(RunReport report, std::string log_path, bool listed, bool journaled) {
   if (Seen(report.run)) return false;
   const RunId run = report.run;
   Entry& entry = entries_[run];
@@ -62,6 +62,7 @@ bool RunTable::AddReport(RunReport report, bool listed, bool journaled) {
   entry.listed = listed;
   entry.journaled = journaled;
   entry.report = std::move(report);
+  entry.log_path = std::move(log_path);
   pending_.insert(run);
   return true;
 }
@@ -105,7 +106,7 @@ void RunTable::Remember(RunId run) {
 
 void RunTable::LogShipped(RunId run) {
   auto it = entries_.find(run);
-  if (it != entries_.end() && it->second.report) it->second.report->log_path.clear();
+  if (it != entries_.end()) it->second.log_path.clear();
 }
 
 bool RunTable::IsRunning(RunToken token) const {
@@ -132,11 +133,12 @@ std::vector<RunToken> RunTable::Running() const {
   return running;
 }
 
-std::vector<RunReport> RunTable::PendingReports(size_t max) const {
-  std::vector<RunReport> reports;
+std::vector<PendingReport> RunTable::PendingReports(size_t max) const {
+  std::vector<PendingReport> reports;
   reports.reserve(std::min(max, pending_.size()));
   for (auto it = pending_.begin(); it != pending_.end() && reports.size() < max; ++it) {
-    reports.push_back(*entries_.at(*it).report);
+    const Entry& entry = entries_.at(*it);
+    reports.push_back({*entry.report, entry.log_path});
   }
   return reports;
 }

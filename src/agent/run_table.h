@@ -11,10 +11,17 @@
 #include <unordered_set>
 #include <vector>
 
-#include "agent/protocol.h"
+#include "agent/transport.h"
 #include "core/launcher.h"
 
 namespace rota::agent {
+
+// An exit report waiting for the server, and the run's log (the agent's own file, not sent:
+// shipped before the report; "" when there is none or it was shipped).
+struct PendingReport {
+  RunReport report;
+  std::string log_path;
+};
 
 class RunTable {
  public:
@@ -36,7 +43,7 @@ class RunTable {
   Action Exited(const RunExit& exit);
   // Queues a report for a run without a process here (lost, or no_exec); `listed`: name it in
   // the running list until the server answers. False when the run was seen before.
-  bool AddReport(RunReport report, bool listed, bool journaled);
+  bool AddReport(RunReport report, std::string log_path, bool listed, bool journaled);
   // The server's kill list names the run: kKill while it runs, kForget for a pending report
   // (dropped: the server does not want to hear about it).
   Action Kill(RunId run);
@@ -50,7 +57,7 @@ class RunTable {
   // What heartbeats list: started runs not killed, including those whose report is pending.
   std::vector<RunToken> Running() const;
   // Up to `max` queued reports, by run id.
-  std::vector<RunReport> PendingReports(size_t max) const;
+  std::vector<PendingReport> PendingReports(size_t max) const;
   bool HasPending() const { return !pending_.empty(); }
   // Claimed runs not yet Started.
   size_t Starting() const { return starting_; }
@@ -68,6 +75,7 @@ class RunTable {
     bool listed = true;
     bool journaled = false;
     std::optional<RunReport> report;  // set once the run exited
+    std::string log_path;             // its log, until shipped
   };
   using Entries = std::unordered_map<RunId, Entry>;
 

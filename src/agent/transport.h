@@ -10,10 +10,22 @@
 #include <string_view>
 #include <vector>
 
-#include "agent/protocol.h"
 #include "core/result.h"
+#include "wire/agent_codec.h"
+#include "wire/agent_messages.h"
 
 namespace rota::agent {
+
+// The messages are the server's and the agent's in common (src/wire).
+using wire::Assignment;
+using wire::Epoch;
+using wire::RegisterAnswer;
+using wire::Registration;
+using wire::ReportResult;
+using wire::RunReport;
+using wire::RunToken;
+using wire::SignalOrder;
+using wire::WorkAnswer;
 
 // Error codes a transport returns. The first four are worth retrying as they are.
 inline constexpr const char* kUnreachable = "unreachable";   // no connection, or it broke

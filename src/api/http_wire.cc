@@ -7,31 +7,11 @@
 #include <boost/beast/http/status.hpp>
 #include <charconv>
 
-namespace rota::http_wire {
-namespace {
+#include "core/json_text.h"
 
+namespace rota::http_wire {
 namespace beast = boost::beast;
 namespace http = beast::http;
-
-void AppendJsonString(std::string& out, std::string_view text) {
-  out.push_back('"');
-  for (char c : text) {
-    if (c == '"' || c == '\\') {
-      out.push_back('\\');
-      out.push_back(c);
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      static const char kHex[] = "0123456789abcdef";
-      out += "\\u00";
-      out.push_back(kHex[(c >> 4) & 0xf]);
-      out.push_back(kHex[c & 0xf]);
-    } else {
-      out.push_back(c);
-    }
-  }
-  out.push_back('"');
-}
-
-}  // namespace
 
 void AppendNumber(std::string& out, uint64_t value, int base) {
   char digits[24];
@@ -47,9 +27,9 @@ bool ParseNumber(std::string_view text, uint64_t* value) {
 
 std::string ErrorBody(std::string_view code, std::string_view message) {
   std::string body = R"({"error":{"code":)";
-  AppendJsonString(body, code);
+  AppendJsonString(code, body);
   body += R"(,"message":)";
-  AppendJsonString(body, message);
+  AppendJsonString(message, body);
   body += "}}";
   return body;
 }

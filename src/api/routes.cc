@@ -4,11 +4,16 @@
 #include <charconv>
 
 #include "api/api_codec.h"
+#include "api/responses.h"
+#include "api/views_json.h"
 #include "core/units.h"
+#include "wire/agent_codec.h"
 
 namespace rota {
 
 namespace {
+
+using ordered_json = nlohmann::ordered_json;
 
 constexpr auto kMaxLongPoll = std::chrono::minutes(10);
 
@@ -72,6 +77,39 @@ std::chrono::milliseconds Millis(Duration d) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(d);
 }
 
+// The Answer that sends ServerCore's result on `ex`: `render(value)` as JSON with `status`, or
+// the error with the status its code has; both labelled `route` for the metrics.
+template <class T, class Render>
+Answer<T> Respond(ExchangePtr ex, const char* route, Render render, int status = 200) {
+  return [ex = std::move(ex), route, render = std::move(render), status](Result<T> result) {
+    HttpResponse response = result.ok() ? render(*result) : ErrorResponse(result.error());
+    if (result.ok()) response.status = status;
+    response.route = route;
+    ex->Reply(std::move(response));
+  };
+}
+
+// Renders a JSON document.
+template <class T, class ToJson>
+Answer<T> RespondJson(ExchangePtr ex, const char* route, ToJson to_json, int status = 200) {
+  return Respond<T>(
+      std::move(ex), route,
+      [to_json = std::move(to_json)](const T& value) { return JsonResponse(200, to_json(value), ""); }, status);
+}
+
+std::string Dump(const ordered_json& j) { return j.dump(); }
+
+Abandoned GoneWith(const ExchangePtr& ex) {
+  return [weak = std::weak_ptr<HttpExchange>(ex)] {
+    std::shared_ptr<HttpExchange> ex = weak.lock();
+    return ex == nullptr || ex->closed();
+  };
+}
+
+std::string ConfigJson(const std::map<std::string, std::string>& config) {
+  return Dump({{"config", config}});
+}
+
 }  // namespace
 
 void ApiRoutes::Handle(HttpRequest request, std::shared_ptr<HttpExchange> ex) {
@@ -79,22 +117,19 @@ void ApiRoutes::Handle(HttpRequest request, std::shared_ptr<HttpExchange> ex) {
   const std::string& m = request.method;
   if (parts.empty()) {
     if (m != "GET") return MethodNotAllowed(request, ex, "GET");
-    HttpResponse r;
-    r.content_type = "text/plain; charset=utf-8";
-    r.body = "rota server. The API is under /v1 (see docs/api.md); /metrics, /healthz.\n";
-    r.route = "/";
-    return ex->Reply(std::move(r));
+    return ex->Reply(TextResponse("rota server. The API is under /v1 (see docs/api.md); /metrics, /healthz.\n",
+                                  "text/plain; charset=utf-8", "/"));
   }
   if (parts.size() == 1 && parts[0] == "healthz") {
     if (m != "GET") return MethodNotAllowed(request, ex, "GET");
-    HttpResponse r = JsonResponse(200, "{\"status\":\"ok\"}");
-    r.route = "/healthz";
-    return ex->Reply(std::move(r));
+    return ex->Reply(JsonResponse(200, "{\"status\":\"ok\"}", "/healthz"));
   }
   if (parts.size() == 1 && parts[0] == "metrics") {
     if (m != "GET") return MethodNotAllowed(request, ex, "GET");
     Histogram* latency = &http_latency_;
-    return post_([latency, ex](ServerCore& core) mutable { core.Metrics(*latency, std::move(ex)); });
+    return post_([latency, done = Respond<std::string>(ex, "/metrics", [](const std::string& text) {
+                    return TextResponse(text, "text/plain; version=0.0.4", "");
+                  })](ServerCore& core) mutable { core.Metrics(*latency, std::move(done)); });
   }
   if (parts.size() < 2 || parts[0] != "v1") return NotFound(request, ex);
   const std::string& area = parts[1];
@@ -109,64 +144,87 @@ void ApiRoutes::Handle(HttpRequest request, std::shared_ptr<HttpExchange> ex) {
     if (m != "POST") return MethodNotAllowed(request, ex, "POST");
     const std::string key = request.path.substr(std::string("/v1/signals/").size());
     if (key.empty() || key.size() > 256) return BadRequest(ex, "a signal key must be 1-256 characters");
-    return post_([key, ex](ServerCore& core) mutable { core.PostSignal(key, std::move(ex)); });
+    return post_([key, done = RespondJson<SignalAnswer>(ex, "/v1/signals/{key}", [](const SignalAnswer& a) {
+                    return Dump({{"key", a.key}, {"new", a.is_new}});
+                  })](ServerCore& core) mutable { core.PostSignal(key, std::move(done)); });
   }
   if (area == "hosts" && parts.size() == 2) {
     if (m != "GET") return MethodNotAllowed(request, ex, "GET");
-    return post_([ex](ServerCore& core) mutable { core.Hosts(std::move(ex)); });
+    return post_([done = RespondJson<std::vector<HostView>>(ex, "/v1/hosts", [](const std::vector<HostView>& hosts) {
+                    ordered_json list = ordered_json::array();
+                    for (const HostView& h : hosts) list.push_back(HostJson(h));
+                    return Dump({{"hosts", std::move(list)}});
+                  })](ServerCore& core) mutable { core.Hosts(std::move(done)); });
   }
   if (area == "config" && parts.size() == 2) {
-    if (m == "GET") return post_([ex](ServerCore& core) mutable { core.GetConfig(std::move(ex)); });
+    using Config = std::map<std::string, std::string>;
+    if (m == "GET") {
+      return post_([done = RespondJson<Config>(ex, "/v1/config", ConfigJson)](ServerCore& core) mutable {
+        core.GetConfig(std::move(done));
+      });
+    }
     if (m != "PUT") return MethodNotAllowed(request, ex, "GET, PUT");
-    Result<std::map<std::string, std::string>> values = DecodeConfig(request.body);
+    Result<Config> values = DecodeConfig(request.body);
     if (!values.ok()) return BadRequest(ex, values.error().message);
-    return post_([values = std::move(*values), ex](ServerCore& core) mutable {
-      core.PutConfig(values, std::move(ex));
-    });
+    return post_([values = std::move(*values), done = RespondJson<Config>(ex, "/v1/config", ConfigJson)](
+                     ServerCore& core) mutable { core.PutConfig(values, std::move(done)); });
   }
   return NotFound(request, ex);
 }
 
 void ApiRoutes::Jobs(const HttpRequest& r, const std::vector<std::string>& parts, ExchangePtr ex) {
   const std::string& m = r.method;
+  auto summary_json = [](const JobSummary& s) { return Dump(SummaryJson(s)); };
   if (parts.size() == 2) {
     if (m == "POST") {
       auto source = r.query.find("source");
       Result<JobSpec> spec = DecodeSpec(r.body, source == r.query.end() ? "" : source->second);
       if (!spec.ok()) return ex->Reply(ErrorResponse(400, "invalid_spec", spec.error().message));
-      return post_([spec = std::move(*spec), text = r.body, ex](ServerCore& core) mutable {
-        core.Submit(std::move(spec), std::move(text), std::move(ex));
+      auto done = RespondJson<SubmitAnswer>(
+          ex, "/v1/jobs", [](const SubmitAnswer& a) { return Dump({{"id", a.id}, {"name", a.name}}); }, 201);
+      return post_([spec = std::move(*spec), text = r.body, done = std::move(done)](ServerCore& core) mutable {
+        core.Submit(std::move(spec), std::move(text), std::move(done));
       });
     }
     if (m != "GET") return MethodNotAllowed(r, ex, "GET, POST");
-    std::string state = r.query.count("state") ? r.query.at("state") : "";
+    JobFilter filter;
+    filter.state = r.query.count("state") ? r.query.at("state") : "";
     static const char* kStates[] = {"", "pending", "running", "succeeded", "failed", "cancelled"};
-    if (std::find(std::begin(kStates), std::end(kStates), state) == std::end(kStates)) {
-      return BadRequest(ex, "query parameter state=" + state +
+    if (std::find(std::begin(kStates), std::end(kStates), filter.state) == std::end(kStates)) {
+      return BadRequest(ex, "query parameter state=" + filter.state +
                                 " must be pending, running, succeeded, failed or cancelled");
     }
-    std::string queue = r.query.count("queue") ? r.query.at("queue") : "";
-    uint64_t limit = 100000;
+    filter.queue = r.query.count("queue") ? r.query.at("queue") : "";
+    uint64_t limit = filter.limit;
     if (!QueryUint(r, "limit", limit, ex)) return;
-    const bool archived = r.query.count("all") && r.query.at("all") != "0";
-    return post_([state, queue, limit, archived, ex](ServerCore& core) mutable {
-      core.ListJobs(state, queue, limit, archived, std::move(ex));
+    filter.limit = static_cast<size_t>(limit);
+    filter.archived = r.query.count("all") && r.query.at("all") != "0";
+    auto done = RespondJson<std::vector<JobSummary>>(ex, "/v1/jobs", [](const std::vector<JobSummary>& jobs) {
+      ordered_json list = ordered_json::array();
+      for (const JobSummary& s : jobs) list.push_back(SummaryJson(s));
+      return Dump({{"jobs", std::move(list)}});
+    });
+    return post_([filter = std::move(filter), done = std::move(done)](ServerCore& core) mutable {
+      core.ListJobs(std::move(filter), std::move(done));
     });
   }
   const std::string ref = parts[2];
   if (parts.size() == 3) {
     if (m != "GET") return MethodNotAllowed(r, ex, "GET");
-    return post_([ref, ex](ServerCore& core) mutable { core.ShowJob(ref, std::move(ex)); });
+    auto done = RespondJson<JobDetail>(ex, "/v1/jobs/{id}", [](const JobDetail& d) { return Dump(DetailJson(d)); });
+    return post_([ref, done = std::move(done)](ServerCore& core) mutable { core.ShowJob(ref, std::move(done)); });
   }
   if (parts.size() != 4) return NotFound(r, ex);
   const std::string& verb = parts[3];
   if (verb == "cancel") {
     if (m != "POST") return MethodNotAllowed(r, ex, "POST");
-    return post_([ref, ex](ServerCore& core) mutable { core.CancelJob(ref, std::move(ex)); });
+    auto done = RespondJson<JobSummary>(ex, "/v1/jobs/{id}/cancel", summary_json);
+    return post_([ref, done = std::move(done)](ServerCore& core) mutable { core.CancelJob(ref, std::move(done)); });
   }
   if (verb == "retry") {
     if (m != "POST") return MethodNotAllowed(r, ex, "POST");
-    return post_([ref, ex](ServerCore& core) mutable { core.RetryJob(ref, std::move(ex)); });
+    auto done = RespondJson<JobSummary>(ex, "/v1/jobs/{id}/retry", summary_json);
+    return post_([ref, done = std::move(done)](ServerCore& core) mutable { core.RetryJob(ref, std::move(done)); });
   }
   if (verb == "wait") {
     if (m != "GET") return MethodNotAllowed(r, ex, "GET");
@@ -177,9 +235,11 @@ void ApiRoutes::Jobs(const HttpRequest& r, const std::vector<std::string>& parts
     Duration timeout;
     if (!QueryDuration(r, "timeout", std::chrono::seconds(30), timeout, ex)) return;
     const uint64_t id = next_poll_++;
-    post_([ref, done = until == "done", id, ex](ServerCore& core) mutable {
-      core.Wait(ref, done, id, std::move(ex));
+    auto done = RespondJson<WaitAnswer>(ex, "/v1/jobs/{id}/wait", [](const WaitAnswer& a) {
+      return Dump({{"reached", a.reached}, {"job", SummaryJson(a.job)}});
     });
+    post_([ref, until_done = until == "done", id, done = std::move(done), gone = GoneWith(ex)](
+              ServerCore& core) mutable { core.Wait(ref, until_done, id, std::move(done), std::move(gone)); });
     server_.After(Millis(timeout), [this, id] {
       post_([id](ServerCore& core) { core.ExpireWait(id); });
     });
@@ -192,8 +252,11 @@ void ApiRoutes::Jobs(const HttpRequest& r, const std::vector<std::string>& parts
     uint64_t instance = 0, attempt = 0;
     if (!QueryUint(r, "instance", instance, ex) || !QueryUint(r, "attempt", attempt, ex)) return;
     if (instance > (1u << 30) || attempt > (1u << 15)) return BadRequest(ex, "instance or attempt out of range");
-    return post_([ref, task = task->second, instance, attempt, ex](ServerCore& core) mutable {
-      core.GetLog(ref, task, static_cast<int>(instance), static_cast<int>(attempt), std::move(ex));
+    auto done = Respond<std::string>(ex, "/v1/jobs/{id}/logs", [](const std::string& log) {
+      return TextResponse(log, "text/plain; charset=utf-8", "");
+    });
+    return post_([ref, task = task->second, instance, attempt, done = std::move(done)](ServerCore& core) mutable {
+      core.GetLog(ref, task, static_cast<int>(instance), static_cast<int>(attempt), std::move(done));
     });
   }
   return NotFound(r, ex);
@@ -203,10 +266,11 @@ void ApiRoutes::Agents(const HttpRequest& r, const std::vector<std::string>& par
   const std::string& m = r.method;
   if (parts.size() == 3 && parts[2] == "register") {
     if (m != "POST") return MethodNotAllowed(r, ex, "POST");
-    Result<AgentRegistration> agent = DecodeRegistration(r.body);
+    Result<wire::Registration> agent = wire::DecodeRegistration(r.body);
     if (!agent.ok()) return BadRequest(ex, agent.error().message);
-    return post_([agent = std::move(*agent), ex](ServerCore& core) mutable {
-      core.Register(std::move(agent), std::move(ex));
+    auto done = RespondJson<wire::RegisterAnswer>(ex, "/v1/agents/register", wire::EncodeRegisterAnswer);
+    return post_([agent = std::move(*agent), done = std::move(done)](ServerCore& core) mutable {
+      core.Register(std::move(agent), std::move(done));
     });
   }
   if (parts.size() != 4) return NotFound(r, ex);
@@ -214,33 +278,52 @@ void ApiRoutes::Agents(const HttpRequest& r, const std::vector<std::string>& par
   const std::string& verb = parts[3];
   if (verb == "heartbeat") {
     if (m != "POST") return MethodNotAllowed(r, ex, "POST");
-    Result<std::vector<RunToken>> running = DecodeHeartbeat(r.body);
+    Result<std::vector<wire::RunToken>> running = wire::DecodeHeartbeat(r.body);
     if (!running.ok()) return BadRequest(ex, running.error().message);
-    return post_([agent, running = std::move(*running), ex](ServerCore& core) mutable {
-      core.Heartbeat(agent, running, std::move(ex));
+    auto done = RespondJson<std::vector<wire::RunToken>>(ex, "/v1/agents/{id}/heartbeat",
+                                                         [](const std::vector<wire::RunToken>& kill) {
+                                                           return wire::EncodeKillList(kill);
+                                                         });
+    return post_([agent, running = std::move(*running), done = std::move(done)](ServerCore& core) mutable {
+      core.Heartbeat(agent, running, std::move(done));
     });
   }
   if (verb == "work") {
-    if (m != "GET") return MethodNotAllowed(r, ex, "GET");
+    if (m != "GET" && m != "POST") return MethodNotAllowed(r, ex, "GET, POST");
+    WorkRequest request;
+    if (m == "POST") {
+      Result<std::vector<wire::RunReport>> reports = wire::DecodeReports(r.body);
+      if (!reports.ok()) return BadRequest(ex, reports.error().message);
+      request.reports = std::move(*reports);
+    }
     Duration wait;
     uint64_t max = 1000;
     if (!QueryDuration(r, "wait", std::chrono::seconds(30), wait, ex) || !QueryUint(r, "max", max, ex)) return;
-    if (max == 0) max = 1;
-    const uint64_t id = next_poll_++;
-    post_([agent, max, id, ex](ServerCore& core) mutable {
-      core.Work(agent, static_cast<size_t>(std::min<uint64_t>(max, 100000)), id, std::move(ex));
-    });
-    server_.After(Millis(wait), [this, agent, id] {
-      post_([agent, id](ServerCore& core) { core.ExpireWork(agent, id); });
-    });
+    request.max = static_cast<size_t>(std::clamp<uint64_t>(max, 1, 100000));
+    request.wait = wait.count() > 0;
+    request.poll_id = next_poll_++;
+    auto done = RespondJson<wire::WorkAnswer>(ex, "/v1/agents/{id}/work", wire::EncodeWorkAnswer);
+    const uint64_t id = request.poll_id;
+    const bool parks = request.wait && request.reports.empty();
+    post_([agent, request = std::move(request), done = std::move(done), gone = GoneWith(ex)](
+              ServerCore& core) mutable { core.Work(agent, std::move(request), std::move(done), std::move(gone)); });
+    if (parks) {
+      server_.After(Millis(wait), [this, agent, id] {
+        post_([agent, id](ServerCore& core) { core.ExpireWork(agent, id); });
+      });
+    }
     return;
   }
   if (verb == "status") {
     if (m != "POST") return MethodNotAllowed(r, ex, "POST");
-    Result<std::vector<RunReport>> reports = DecodeReports(r.body);
+    Result<std::vector<wire::RunReport>> reports = wire::DecodeReports(r.body);
     if (!reports.ok()) return BadRequest(ex, reports.error().message);
-    return post_([agent, reports = std::move(*reports), ex](ServerCore& core) mutable {
-      core.Reports(agent, reports, /*batch=*/true, std::move(ex));
+    auto done = RespondJson<std::vector<wire::ReportResult>>(ex, "/v1/agents/{id}/status",
+                                                             [](const std::vector<wire::ReportResult>& results) {
+                                                               return wire::EncodeReportResults(results);
+                                                             });
+    return post_([agent, reports = std::move(*reports), done = std::move(done)](ServerCore& core) mutable {
+      core.Reports(agent, reports, std::move(done));
     });
   }
   return NotFound(r, ex);
@@ -256,18 +339,28 @@ void ApiRoutes::Runs(const HttpRequest& r, const std::vector<std::string>& parts
   }
   if (r.method != "POST") return MethodNotAllowed(r, ex, "POST");
   if (parts[3] == "status") {
-    Result<RunReport> report = DecodeReport(r.body, run);
+    Result<wire::RunReport> report = wire::DecodeReport(r.body, run);
     if (!report.ok()) return BadRequest(ex, report.error().message);
-    return post_([report = std::move(*report), ex](ServerCore& core) mutable {
-      core.Reports(report.agent, {report}, /*batch=*/false, std::move(ex));
+    // One run: 200 {} once it is applied, or 409 with why its token is stale.
+    Answer<std::vector<wire::ReportResult>> done = [ex](Result<std::vector<wire::ReportResult>> results) {
+      if (!results.ok()) return ex->Reply(ErrorResponse(results.error()));
+      const wire::ReportResult& result = results->front();
+      HttpResponse response = result.ok ? JsonResponse(200, "{}", "") : ErrorResponse(409, kStaleRun, result.message);
+      response.route = "/v1/runs/{id}/status";
+      ex->Reply(std::move(response));
+    };
+    const std::string agent = report->agent;
+    return post_([agent, report = std::move(*report), done = std::move(done)](ServerCore& core) mutable {
+      core.Reports(agent, {report}, std::move(done));
     });
   }
   if (parts[3] == "log") {
     uint64_t epoch = 0;
     if (!QueryUint(r, "epoch", epoch, ex)) return;
     const std::string agent = r.query.count("agent") ? r.query.at("agent") : "";
-    return post_([run, epoch, agent, body = r.body, ex](ServerCore& core) mutable {
-      core.StoreLog(run, epoch, agent, std::move(body), std::move(ex));
+    auto done = RespondJson<Unit>(ex, "/v1/runs/{id}/log", [](const Unit&) { return std::string("{}"); });
+    return post_([run, epoch, agent, body = r.body, done = std::move(done)](ServerCore& core) mutable {
+      core.StoreLog(run, epoch, agent, std::move(body), std::move(done));
     });
   }
   return NotFound(r, ex);

@@ -16,6 +16,8 @@
 
 namespace rota {
 
+using ExchangePtr = std::shared_ptr<HttpExchange>;
+
 class ApiRoutes {
  public:
   using PostToLoop = std::function<void(std::function<void(ServerCore&)>)>;

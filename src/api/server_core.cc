@@ -3,27 +3,16 @@
 #include <algorithm>
 #include <chrono>
 
-#include "api/job_json.h"
-#include "api/json_reply.h"
+#include "api/job_views.h"
 #include "engine/event_json.h"
-#include "core/units.h"
-#include "spec/spec_parser.h"
 
 namespace rota {
-
-using json = nlohmann::ordered_json;
-
-
-HttpResponse ErrorResponse(int status, std::string_view code, std::string_view message) {
-  json body = {{"error", {{"code", code}, {"message", message}}}};
-  return JsonResponse(status, body.dump());
-}
 
 ServerCore::ServerCore(Store& store, const Clock& clock, ServerCoreOptions options)
     : store_(store),
       clock_(clock),
       options_(std::move(options)),
-      hub_(replies_),
+      hub_(deferred_),
       engine_(clock, hub_, events_, [&] {
         EngineOptions o = options_.engine;
         o.placement = true;
@@ -42,10 +31,11 @@ void ServerCore::EventLog::Publish(const Event& event) {
   pending.push_back(std::move(record));
 }
 
-void ServerCore::Propose(Change change, ExchangePtr ex, std::function<void()> answer) {
+void ServerCore::Propose(Change change, std::function<void(const Error&)> fail,
+                         std::function<void()> answer) {
   Proposal p;
   p.changes.push_back(std::move(change));
-  p.ex = std::move(ex);
+  p.fail = std::move(fail);
   p.answer = std::move(answer);
   proposals_.push_back(std::move(p));
 }
@@ -66,13 +56,11 @@ bool ServerCore::CommitProposals() {
       std::fprintf(stderr, "rota server: %s (nothing of it was applied; requests get 503)\n",
                    last_commit_error_.c_str());
     }
+    const Error refused = MakeError(kStoreUnavailable, "the store refused the change: " + last_commit_error_ +
+                                                           "; nothing was changed, try again");
     for (Proposal& p : batch) {
       if (p.placements) engine_.PlacementsLost();
-      if (p.ex) {
-        Reply(std::move(p.ex), ErrorResponse(503, "store_unavailable",
-                                             "the store refused the change: " + last_commit_error_ +
-                                                 "; nothing was changed, try again"));
-      }
+      if (p.fail) p.fail(refused);
     }
     return false;
   }
@@ -94,104 +82,105 @@ void ServerCore::FollowStored() {
   unstored_.clear();
 }
 
-std::optional<JobId> ServerCore::FindJobOrReply(const std::string& ref, ExchangePtr& ex,
-                                                Archived archived, const char* route) {
-  const int64_t id = FindJob(ref);
-  if (id >= 0) return id;
-  if (AnswerFromArchive(ref, archived, route, ex)) return std::nullopt;
-  Reply(std::move(ex), ErrorResponse(404, "not_found", "no job " + ref));
-  return std::nullopt;
-}
-
-int64_t ServerCore::FindJob(const std::string& ref) const {
+std::optional<JobId> ServerCore::FindJob(const std::string& ref) const {
   if (!ref.empty() && std::all_of(ref.begin(), ref.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-    if (ref.size() > 12) return -1;
+    if (ref.size() > 12) return std::nullopt;
     const uint64_t id = std::stoull(ref);
-    if (id == 0 || id > engine_.job_count() || engine_.find_job(static_cast<JobId>(id - 1)) == nullptr) return -1;
-    return static_cast<int64_t>(id - 1);
+    if (id == 0 || id > engine_.job_count() || engine_.find_job(static_cast<JobId>(id - 1)) == nullptr) {
+      return std::nullopt;
+    }
+    return static_cast<JobId>(id - 1);
   }
   for (size_t i = engine_.job_count(); i-- > 0;) {
     const JobState* job = engine_.find_job(static_cast<JobId>(i));
-    if (job != nullptr && job->spec.name == ref) return static_cast<int64_t>(i);
+    if (job != nullptr && job->spec.name == ref) return static_cast<JobId>(i);
   }
-  return -1;
+  return std::nullopt;
 }
 
-void ServerCore::Submit(JobSpec spec, std::string text, ExchangePtr ex) {
+Error ServerCore::NoJob(const std::string& ref) { return MakeError(kNotFound, "no job " + ref); }
+
+void ServerCore::Submit(JobSpec spec, std::string text, Answer<SubmitAnswer> done) {
   change::JobSubmitted what;
   const std::string name = spec.name;
   what.spec = std::make_shared<const JobSpec>(std::move(spec));
   what.spec_text = std::move(text);
   what.log_dir = options_.log_dir;
-  ExchangePtr reply_to = ex;
-  Propose(Change{clock_.UnixMicros(), std::move(what)}, std::move(ex), [this, reply_to, name] {
+  Propose(Change{clock_.UnixMicros(), std::move(what)}, FailWith(done), [this, done, name] {
     const uint64_t id = engine_.job_count();   // the job just applied is the newest
-    Reply(reply_to, JsonAt(201, {{"id", id}, {"name", name}}, "/v1/jobs"));
+    Reply<SubmitAnswer>(done, SubmitAnswer{id, name});
   });
 }
 
-void ServerCore::ShowJob(const std::string& ref, ExchangePtr ex) {
-  const std::optional<JobId> found = FindJobOrReply(ref, ex, Archived::kDetail, "/v1/jobs/{id}");
-  if (!found) return;
-  const JobId id = *found;
-  Reply(std::move(ex), JsonAt(200, JobDetailJson(engine_, id), "/v1/jobs/{id}"));
+void ServerCore::ShowJob(const std::string& ref, Answer<JobDetail> done) {
+  if (const std::optional<JobId> id = FindJob(ref)) return Reply<JobDetail>(std::move(done), DetailOf(engine_, *id));
+  if (std::optional<JobDetail> archived = LookupArchive(ref)) return Reply<JobDetail>(std::move(done), std::move(*archived));
+  Reply<JobDetail>(std::move(done), NoJob(ref));
 }
 
-void ServerCore::CancelJob(const std::string& ref, ExchangePtr ex) {
-  const std::optional<JobId> found = FindJobOrReply(ref, ex, Archived::kSummary, "/v1/jobs/{id}/cancel");
-  if (!found) return;
+void ServerCore::CancelJob(const std::string& ref, Answer<JobSummary> done) {
+  const std::optional<JobId> found = FindJob(ref);
+  if (!found) {
+    std::optional<JobDetail> archived = LookupArchive(ref);   // finished long ago: nothing to do
+    if (archived) return Reply<JobSummary>(std::move(done), std::move(archived->summary));
+    return Reply<JobSummary>(std::move(done), NoJob(ref));
+  }
   const JobId jid = *found;
-  auto answer = [this, jid](ExchangePtr to) {
-    Reply(std::move(to), JsonAt(200, JobSummaryJson(engine_.job(jid)), "/v1/jobs/{id}/cancel"));
-  };
-  if (engine_.job(jid).finished) return answer(std::move(ex));
-  ExchangePtr reply_to = ex;
-  Propose(Change{clock_.UnixMicros(), change::CancelRequested{jid, "job cancelled"}}, std::move(ex),
-          [answer, reply_to] { answer(reply_to); });
+  if (engine_.job(jid).finished) return Reply<JobSummary>(std::move(done), SummaryOf(engine_.job(jid)));
+  Propose(Change{clock_.UnixMicros(), change::CancelRequested{jid, "job cancelled"}}, FailWith(done),
+          [this, jid, done] { Reply<JobSummary>(done, SummaryOf(engine_.job(jid))); });
 }
 
-void ServerCore::RetryJob(const std::string& ref, ExchangePtr ex) {
-  const std::optional<JobId> found = FindJobOrReply(ref, ex, Archived::kRefuse);
-  if (!found) return;
+void ServerCore::RetryJob(const std::string& ref, Answer<JobSummary> done) {
+  const std::optional<JobId> found = FindJob(ref);
+  if (!found) {
+    if (LookupArchive(ref)) {
+      return Reply<JobSummary>(std::move(done),
+                               MakeError(kRetired, "job " + ref +
+                                                       " finished long ago and was retired to the archive "
+                                                       "(the server's retention setting); submit it again instead"));
+    }
+    return Reply<JobSummary>(std::move(done), NoJob(ref));
+  }
   const JobId jid = *found;
   const JobState& job = engine_.job(jid);
   if (!job.finished) {
-    return Reply(std::move(ex), ErrorResponse(409, "not_finished",
-                                              "job " + ref + " is " + JobStateName(job) +
-                                                  "; only a finished job can be retried"));
+    return Reply<JobSummary>(std::move(done), MakeError(kNotFinished, "job " + ref + " is " + JobStateName(job) +
+                                                                          "; only a finished job can be retried"));
   }
   if (job.Succeeded()) {
-    return Reply(std::move(ex), ErrorResponse(409, "nothing_to_retry",
-                                              "job " + ref + " succeeded; there is nothing to retry"));
+    return Reply<JobSummary>(std::move(done),
+                             MakeError(kNothingToRetry, "job " + ref + " succeeded; there is nothing to retry"));
   }
-  ExchangePtr reply_to = ex;
-  Propose(Change{clock_.UnixMicros(), change::JobRetried{jid}}, std::move(ex), [this, jid, reply_to] {
-    Reply(reply_to, JsonAt(200, JobSummaryJson(engine_.job(jid)), "/v1/jobs/{id}/retry"));
-  });
+  Propose(Change{clock_.UnixMicros(), change::JobRetried{jid}}, FailWith(done),
+          [this, jid, done] { Reply<JobSummary>(done, SummaryOf(engine_.job(jid))); });
 }
 
 bool ServerCore::Reached(const PendingWait& wait) const {
-  if (engine_.find_job(wait.job) == nullptr) return true;   // retired: finished long ago
-  const JobState& job = engine_.job(wait.job);
-  return wait.until_done ? job.finished : job.started || job.finished;
+  const JobState* job = engine_.find_job(wait.job);
+  if (job == nullptr) return true;   // retired: finished long ago
+  return wait.until_done ? job->finished : job->started || job->finished;
 }
 
-void ServerCore::AnswerWait(const PendingWait& wait, bool reached) {
-  if (engine_.find_job(wait.job) == nullptr) {
-    ExchangePtr ex = wait.exchange;
-    AnswerFromArchive(std::to_string(uint64_t{wait.job} + 1), Archived::kWaitReached, "/v1/jobs/{id}/wait", ex);
-    return;
+void ServerCore::AnswerWait(PendingWait& wait, bool reached) {
+  if (const JobState* job = engine_.find_job(wait.job)) {
+    return Reply<WaitAnswer>(std::move(wait.done), WaitAnswer{reached, SummaryOf(*job)});
   }
-  Reply(wait.exchange,
-        JsonAt(200, {{"reached", reached}, {"job", JobSummaryJson(engine_.job(wait.job))}},
-               "/v1/jobs/{id}/wait"));
+  const std::string ref = std::to_string(uint64_t{wait.job} + 1);
+  std::optional<JobDetail> archived = LookupArchive(ref);
+  if (!archived) return Reply<WaitAnswer>(std::move(wait.done), NoJob(ref));
+  Reply<WaitAnswer>(std::move(wait.done), WaitAnswer{true, std::move(archived->summary)});
 }
 
-void ServerCore::Wait(const std::string& ref, bool until_done, uint64_t wait_id, ExchangePtr ex) {
-  const std::optional<JobId> found = FindJobOrReply(ref, ex, Archived::kWaitReached, "/v1/jobs/{id}/wait");
-  if (!found) return;
-  const JobId id = *found;
-  PendingWait wait{id, until_done, std::move(ex)};
+void ServerCore::Wait(const std::string& ref, bool until_done, uint64_t wait_id, Answer<WaitAnswer> done,
+                      Abandoned abandoned) {
+  const std::optional<JobId> found = FindJob(ref);
+  if (!found) {
+    std::optional<JobDetail> archived = LookupArchive(ref);
+    if (archived) return Reply<WaitAnswer>(std::move(done), WaitAnswer{true, std::move(archived->summary)});
+    return Reply<WaitAnswer>(std::move(done), NoJob(ref));
+  }
+  PendingWait wait{*found, until_done, std::move(done), std::move(abandoned)};
   if (Reached(wait)) return AnswerWait(wait, true);
   waits_.emplace(wait_id, std::move(wait));
 }
@@ -203,49 +192,49 @@ void ServerCore::ExpireWait(uint64_t wait_id) {
   waits_.erase(it);
 }
 
-void ServerCore::PostSignal(const std::string& key, ExchangePtr ex) {
-  if (engine_.SignalPosted(key)) {
-    return Reply(std::move(ex), JsonAt(200, {{"key", key}, {"new", false}}, "/v1/signals/{key}"));
-  }
-  ExchangePtr reply_to = ex;
-  Propose(Change{clock_.UnixMicros(), change::SignalPosted{key}}, std::move(ex), [this, key, reply_to] {
-    Reply(reply_to, JsonAt(200, {{"key", key}, {"new", true}}, "/v1/signals/{key}"));
-  });
+void ServerCore::PostSignal(const std::string& key, Answer<SignalAnswer> done) {
+  if (engine_.SignalPosted(key)) return Reply<SignalAnswer>(std::move(done), SignalAnswer{key, false});
+  Propose(Change{clock_.UnixMicros(), change::SignalPosted{key}}, FailWith(done),
+          [this, key, done] { Reply<SignalAnswer>(done, SignalAnswer{key, true}); });
 }
 
-void ServerCore::Hosts(ExchangePtr ex) {
-  json hosts = json::array();
+void ServerCore::Hosts(Answer<std::vector<HostView>> done) {
+  std::vector<HostView> hosts;
   for (const HostState& h : engine_.hosts()) {
-    hosts.push_back({{"name", h.info.name},
-                     {"state", h.alive ? "alive" : "lost"},
-                     {"cores", h.info.total.cores},
-                     {"memory", h.info.total.memory},
-                     {"gpus", h.info.total.gpus},
-                     {"tags", h.info.tags},
-                     {"pools", h.info.pools},
-                     {"used", {{"cores", h.used.cores}, {"memory", h.used.memory}, {"gpus", h.used.gpus}}},
-                     {"running", h.running},
-                     {"last_heartbeat_us", h.seen ? clock_.UnixMicros() -
-                          std::chrono::duration_cast<std::chrono::microseconds>(clock_.Now() - h.last_seen).count() : 0}});
+    HostView& v = hosts.emplace_back();
+    v.name = h.info.name;
+    v.alive = h.alive;
+    v.cores = h.info.total.cores;
+    v.memory = h.info.total.memory;
+    v.gpus = h.info.total.gpus;
+    v.tags = h.info.tags;
+    v.pools = h.info.pools;
+    v.used_cores = h.used.cores;
+    v.used_memory = h.used.memory;
+    v.used_gpus = h.used.gpus;
+    v.running = h.running;
+    if (h.seen) {
+      v.last_heartbeat_us = clock_.UnixMicros() -
+                            std::chrono::duration_cast<std::chrono::microseconds>(clock_.Now() - h.last_seen).count();
+    }
   }
-  Reply(std::move(ex), JsonAt(200, {{"hosts", std::move(hosts)}}, "/v1/hosts"));
+  Reply<std::vector<HostView>>(std::move(done), std::move(hosts));
 }
 
-void ServerCore::GetConfig(ExchangePtr ex) {
-  Reply(std::move(ex), JsonAt(200, {{"config", engine_.config()}}, "/v1/config"));
+void ServerCore::GetConfig(Answer<std::map<std::string, std::string>> done) {
+  Reply<std::map<std::string, std::string>>(std::move(done), engine_.config());
 }
 
-// All or nothing: every key is checked before any is applied. The next cycle uses the new
-// settings; each changed key is persisted and announced as a config.changed event.
-void ServerCore::PutConfig(const std::map<std::string, std::string>& values, ExchangePtr ex) {
+// The next cycle uses the new settings; each changed key is persisted and announced as a
+// config.changed event.
+void ServerCore::PutConfig(const std::map<std::string, std::string>& values,
+                           Answer<std::map<std::string, std::string>> done) {
   sched::SchedConfig settings = engine_.sched_config();
   if (std::string problem = sched::ApplySettings(settings, values); !problem.empty()) {
-    Reply(std::move(ex), ErrorResponse(400, "bad_config", problem));
-    return;
+    return Reply<std::map<std::string, std::string>>(std::move(done), MakeError(kBadConfig, problem));
   }
-  ExchangePtr reply_to = ex;
-  Propose(Change{clock_.UnixMicros(), change::ConfigSet{values}}, std::move(ex),
-          [this, reply_to] { GetConfig(reply_to); });
+  Propose(Change{clock_.UnixMicros(), change::ConfigSet{values}}, FailWith(done),
+          [this, done] { GetConfig(done); });
 }
 
 std::vector<EventRecord> ServerCore::AfterBatch() {
@@ -270,7 +259,7 @@ std::vector<EventRecord> ServerCore::AfterBatch() {
   engine_.FireEffects(clock_.UnixMicros());
   hub_.Deliver();
   for (auto it = waits_.begin(); it != waits_.end();) {
-    if (it->second.exchange->closed()) {
+    if (it->second.abandoned && it->second.abandoned()) {
       it = waits_.erase(it);
     } else if (Reached(it->second)) {
       AnswerWait(it->second, true);
@@ -282,15 +271,15 @@ std::vector<EventRecord> ServerCore::AfterBatch() {
   if (!archive_pending_.empty()) {   // derived too: a failure keeps them for the next batch
     if (store_.WriteArchive(archive_pending_).ok()) archive_pending_.clear();
   }
-  // The events before the replies: a client that reads events after its answer finds them.
+  // The events before the answers: a client that reads events after its answer finds them.
   if (!events_.pending.empty()) {
     if (Result<Unit> written = store_.WriteEvents(events_.pending); !written.ok()) {
       ++event_writes_failed_;   // kept, and tried again after the next batch
-      replies_.SendAll();
+      deferred_.RunAll();
       return {};
     }
   }
-  replies_.SendAll();
+  deferred_.RunAll();
   FollowStored();
   if (had_changes) {
     cycle_seconds_.Observe("", std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());

@@ -1,13 +1,15 @@
-// ServerCore: everything `rota server` does on its loop thread (DESIGN section 8). It owns the
-// engine (in placement mode) and the AgentHub that hands runs to agents. The HTTP routes (io
-// thread) parse and check requests, then post calls to these methods through the EngineLoop.
+// ServerCore: everything `rota server` does on its loop thread (DESIGN section 8), in typed values:
+// its methods take decoded requests and answer through an Answer<T> callback (server_answers.h);
+// the HTTP routes (src/api/routes.cc, io thread) decode requests, post calls to these methods
+// through the EngineLoop, and render the answers. It owns the engine (in placement mode) and the
+// AgentHub that hands runs to agents.
 // A method that changes state proposes a Change with what to answer once it is applied; after the
 // loop batch, AfterBatch() appends every proposal of the batch to the store's log in one durable
 // append (a group commit), applies them to the engine in that order, and only then answers. The
 // events the engine derived are written to the store after that, and returned for the live stream.
 // A read answers from the engine as it is, in the same batch.
 //
-// Loop thread only.
+// Loop thread only; every Answer is called on it, once.
 #pragma once
 
 #include <chrono>
@@ -22,42 +24,36 @@
 #include <vector>
 
 #include "api/agent_hub.h"
-#include "api/http_server.h"
 #include "api/metrics.h"
-#include "api/replies.h"
+#include "api/server_answers.h"
 #include "api/snapshotter.h"
 #include "engine/engine.h"
 #include "store/store.h"
+#include "wire/agent_messages.h"
 
 namespace rota {
-
-using ExchangePtr = std::shared_ptr<HttpExchange>;
-using RunToken = std::pair<RunId, uint64_t>;   // run id, epoch
-
-struct AgentRegistration {
-  std::string name;
-  sched::Amount total;
-  std::vector<std::string> tags;
-  std::vector<std::string> pools;
-  std::vector<RunToken> running;
-};
-
-struct RunReport {
-  RunId run = 0;
-  uint64_t epoch = 0;
-  bool lost = false;            // state "lost"; else "exited"
-  int exit_code = 0;
-  int term_signal = 0;
-  bool launch_failed = false;
-  std::string error;
-  std::string agent;            // the single-run form names its agent in the body
-};
 
 struct ServerCoreOptions {
   EngineOptions engine;
   std::string log_dir;          // run logs: <log_dir>/<job id>/<task>/<instance>.<attempt>.log
   std::chrono::milliseconds heartbeat_interval{2000};
   SnapshotterOptions snapshots;
+};
+
+// GET /v1/jobs: which jobs; "" matches any state or queue.
+struct JobFilter {
+  std::string state;
+  std::string queue;
+  size_t limit = 100000;
+  bool archived = false;   // also the retired jobs the archive keeps (`rota jobs --all`)
+};
+
+// An agent's request for work (GET or POST /v1/agents/{id}/work).
+struct WorkRequest {
+  std::vector<wire::RunReport> reports;   // applied first; their results come with the answer
+  size_t max = 1000;                      // assignments at most
+  bool wait = true;   // park until there is work; a request that carries reports never parks
+  uint64_t poll_id = 0;                   // names it for ExpireWork
 };
 
 class ServerCore {
@@ -73,78 +69,96 @@ class ServerCore {
   // store refuses, "store_corrupt" when an entry cannot be read back.
   Result<Unit> Restore(const std::map<std::string, std::string>& settings = {});
 
-  void Submit(JobSpec spec, std::string text, ExchangePtr ex);
-  // `archived`: also the retired jobs the archive keeps (`rota jobs --all`).
-  void ListJobs(const std::string& state, const std::string& queue, size_t limit, bool archived,
-                ExchangePtr ex);
-  void ShowJob(const std::string& ref, ExchangePtr ex);
-  void CancelJob(const std::string& ref, ExchangePtr ex);
-  void RetryJob(const std::string& ref, ExchangePtr ex);
-  void Wait(const std::string& ref, bool until_done, uint64_t wait_id, ExchangePtr ex);
+  // Jobs. A reference `ref` is a job id ("42") or a name (the newest job of that name).
+  void Submit(JobSpec spec, std::string text, Answer<SubmitAnswer> done);
+  void ListJobs(JobFilter filter, Answer<std::vector<JobSummary>> done);
+  void ShowJob(const std::string& ref, Answer<JobDetail> done);
+  void CancelJob(const std::string& ref, Answer<JobSummary> done);
+  void RetryJob(const std::string& ref, Answer<JobSummary> done);
+  // Answered once the job started (or finished: `until_done`), or with reached=false when
+  // ExpireWait(wait_id) comes first.
+  void Wait(const std::string& ref, bool until_done, uint64_t wait_id, Answer<WaitAnswer> done,
+            Abandoned abandoned);
   void ExpireWait(uint64_t wait_id);
-  void PostSignal(const std::string& key, ExchangePtr ex);
-  void Hosts(ExchangePtr ex);
-  void GetConfig(ExchangePtr ex);
-  void PutConfig(const std::map<std::string, std::string>& values, ExchangePtr ex);
-  void Register(AgentRegistration agent, ExchangePtr ex);
-  void Heartbeat(const std::string& agent, const std::vector<RunToken>& running, ExchangePtr ex);
-  void Work(const std::string& agent, size_t max, uint64_t poll_id, ExchangePtr ex);
-  void ExpireWork(const std::string& agent, uint64_t poll_id);
-  // `batch`: the /v1/agents/{id}/status form (results per run); else one run, 409 when stale.
-  void Reports(const std::string& agent, const std::vector<RunReport>& reports, bool batch,
-               ExchangePtr ex);
-  void StoreLog(RunId run, uint64_t epoch, const std::string& agent, std::string bytes,
-                ExchangePtr ex);
+  // The run's log as stored (`attempt` 0: the instance's latest).
   void GetLog(const std::string& ref, const std::string& task, int instance, int attempt,
-              ExchangePtr ex);
-  void Metrics(const Histogram& http_latency, ExchangePtr ex);
+              Answer<std::string> done);
+
+  // The farm.
+  void PostSignal(const std::string& key, Answer<SignalAnswer> done);
+  void Hosts(Answer<std::vector<HostView>> done);
+  void GetConfig(Answer<std::map<std::string, std::string>> done);
+  // All or nothing: every key is checked before any is applied; answers the whole config.
+  void PutConfig(const std::map<std::string, std::string>& values,
+                 Answer<std::map<std::string, std::string>> done);
+  // Prometheus' text format.
+  void Metrics(const Histogram& http_latency, Answer<std::string> done);
+
+  // Agents (docs/api.md "Agents").
+  void Register(wire::Registration agent, Answer<wire::RegisterAnswer> done);
+  // The kill list; not_found when the agent must register again.
+  void Heartbeat(const std::string& agent, const std::vector<wire::RunToken>& running,
+                 Answer<std::vector<wire::RunToken>> done);
+  void Work(const std::string& agent, WorkRequest request, Answer<wire::WorkAnswer> done,
+            Abandoned abandoned);
+  void ExpireWork(const std::string& agent, uint64_t poll_id);
+  // One result per report (the /v1/agents/{id}/status batch, or one run's status).
+  void Reports(const std::string& agent, const std::vector<wire::RunReport>& reports,
+               Answer<std::vector<wire::ReportResult>> done);
+  void StoreLog(RunId run, uint64_t epoch, const std::string& agent, std::string bytes,
+                Answer<Unit> done);
 
   // After each loop batch: what time made due and a scheduling slice are proposed too; then one
-  // append, the changes applied, work to agents, waits that were reached, the replies, and the
+  // append, the changes applied, work to agents, waits that were reached, the answers, and the
   // derived events written (and returned, for the live stream). When the append fails, every
-  // request of the batch is answered 503 and nothing of it is applied.
+  // request of the batch is answered store_unavailable and nothing of it is applied.
   std::vector<EventRecord> AfterBatch();
-
-  // A reply that needs nothing applied first still waits for the batch, for simplicity.
-  void Reply(ExchangePtr ex, HttpResponse response) { replies_.Add(std::move(ex), std::move(response)); }
 
  private:
   struct PendingWait {
     JobId job;
     bool until_done;
-    ExchangePtr exchange;
+    Answer<WaitAnswer> done;
+    Abandoned abandoned;
   };
-  // The engine id of "42" or of the newest job named "shot-010" in memory; -1 if none (or retired).
-  int64_t FindJob(const std::string& ref) const;
-  // What a request about a retired job gets (server_archive.cc): its detail or summary as the
-  // archive keeps it, a wait's "reached", a log, or 409 (nothing of it can change any more).
-  enum class Archived { kDetail, kSummary, kWaitReached, kRefuse };
-  // The job, or nullopt after answering on `ex`: from the archive for a retired job, else 404.
-  std::optional<JobId> FindJobOrReply(const std::string& ref, ExchangePtr& ex,
-                                      Archived archived = Archived::kSummary, const char* route = "");
-  bool AnswerFromArchive(const std::string& ref, Archived how, const char* route, ExchangePtr& ex);
-  // The archived job "42" or the newest archived "shot-010" (nothing when the store fails).
-  std::optional<ArchivedJob> LookupArchive(const std::string& ref);
-  void ArchiveJob(const JobState& job);   // the engine is about to retire it
-  void ReplyArchivedLog(const ArchivedJob& job, const std::string& task, int instance, int attempt,
-                        ExchangePtr ex);
-  void ReplyLog(uint64_t job_id, const std::string& ref, const std::string& task, int instance,
-                int attempt, ExchangePtr ex);
-  // A change to append and apply; `answer` (may be null) runs right after it is applied and
-  // replies on `ex`; if the append fails, `ex` (if any) is answered 503 instead.
+  // A change to append and apply; `answer` (may be null) runs right after it is applied; if the
+  // append fails, `fail` (may be null) runs instead.
   struct Proposal {
     std::vector<Change> changes;
-    ExchangePtr ex;
+    std::function<void(const Error&)> fail;
     std::function<void()> answer;
     bool placements = false;   // a scheduling slice (lost: cycle again)
   };
-  void Propose(Change change, ExchangePtr ex = nullptr, std::function<void()> answer = nullptr);
+  template <class T>
+  void Reply(Answer<T> done, Result<T> result) {
+    deferred_.Add(std::move(done), std::move(result));
+  }
+  template <class T>
+  static std::function<void(const Error&)> FailWith(const Answer<T>& done) {
+    return [done](const Error& error) { done(error); };
+  }
+  void Propose(Change change, std::function<void(const Error&)> fail = nullptr,
+               std::function<void()> answer = nullptr);
   // Appends, then applies, every proposal so far. False when the store refused them.
   bool CommitProposals();
   // `change`, at `lsn`, was just applied: it goes to the snapshotter once what it derived is
   // stored (FollowStored, after a batch's events and archive were written).
   void Applied(uint64_t lsn, Change change) { unstored_.emplace_back(lsn, std::move(change)); }
   void FollowStored();
+
+  // The engine id of "42" or of the newest job named "shot-010" in memory (not retired).
+  std::optional<JobId> FindJob(const std::string& ref) const;
+  // Retired jobs (server_archive.cc).
+  void ArchiveJob(const JobState& job);   // the engine is about to retire it
+  // The archived job "42" or the newest archived "shot-010" (nothing when the store fails).
+  std::optional<JobDetail> LookupArchive(const std::string& ref);
+  static Error NoJob(const std::string& ref);
+  Result<std::string> ReadLog(uint64_t job_id, const std::string& ref, const std::string& task,
+                              int instance, int attempt) const;
+  Result<std::string> ArchivedLog(const JobDetail& job, const std::string& task, int instance,
+                                  int attempt) const;
+  std::string LogPath(uint64_t job_id, std::string_view task, int instance, int attempt) const;
+
   // The events the engine publishes, as the store keeps them; those at or below `skip_through`
   // (already stored, derived again by a replay) are not kept.
   class EventLog final : public EventSink {
@@ -155,14 +169,17 @@ class ServerCore {
   };
   Result<Unit> ImportLegacy();
   bool Reached(const PendingWait& wait) const;
-  void AnswerWait(const PendingWait& wait, bool reached);
-  std::string LogPath(uint64_t job_id, std::string_view task, int instance, int attempt) const;
-  void ResendMissing(const std::string& agent, const std::vector<RunToken>& running);
+  void AnswerWait(PendingWait& wait, bool reached);
+  // Checks each report's token and proposes the ends of those that pass; their results.
+  std::vector<wire::ReportResult> ProposeEnds(const std::string& agent,
+                                              const std::vector<wire::RunReport>& reports,
+                                              Proposal& proposal);
+  void ResendMissing(const std::string& agent, const std::vector<wire::RunToken>& running);
 
   Store& store_;
   const Clock& clock_;
   ServerCoreOptions options_;
-  Replies replies_;
+  Deferred deferred_;
   EventLog events_;
   AgentHub hub_;
   Engine engine_;

@@ -3,12 +3,12 @@
 #include <array>
 #include <map>
 
-#include "api/job_json.h"
+#include "api/job_views.h"
 #include "api/server_core.h"
 
 namespace rota {
 
-void ServerCore::Metrics(const Histogram& http_latency, ExchangePtr ex) {
+void ServerCore::Metrics(const Histogram& http_latency, Answer<std::string> done) {
   std::string out;
   std::map<std::string, uint64_t> jobs_by_state;
   std::array<uint64_t, 8> instances{};
@@ -72,11 +72,7 @@ void ServerCore::Metrics(const Histogram& http_latency, ExchangePtr ex) {
                         "Time the scheduling algorithm took per cycle (on the runner's thread in async mode).", out);
   cycle_seconds_.Render("rota_cycle_seconds", "Time of one loop batch's cycle, work delivery and commit.", out);
   http_latency.Render("rota_http_request_seconds", "HTTP request latency, from the whole request read to the reply written.", out);
-  HttpResponse r;
-  r.content_type = "text/plain; version=0.0.4";
-  r.body = std::move(out);
-  r.route = "/metrics";
-  Reply(std::move(ex), std::move(r));
+  Reply<std::string>(std::move(done), std::move(out));
 }
 
 }  // namespace rota

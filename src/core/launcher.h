@@ -18,6 +18,16 @@
 namespace rota {
 
 using RunId = uint64_t;
+// A start of the server (its fencing epoch); runs placed by it carry it, so that a report about an
+// older placement of the same run is recognised as stale.
+using Epoch = uint64_t;
+
+// A run and its fencing token: what agents' heartbeats, registrations and kill lists name.
+struct RunToken {
+  RunId run = 0;
+  Epoch epoch = 0;
+  bool operator==(const RunToken&) const = default;
+};
 
 // Everything needed to start one attempt of one instance, in one value. Views point into the
 // caller's state and stay valid only for the duration of the Launch call; a launcher copies what

@@ -26,6 +26,7 @@
 #include <memory>
 #include <optional>
 #include <queue>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -182,13 +183,12 @@ class Engine {
   }
   bool SignalPosted(const std::string& key) const { return posted_signals_.count(key) > 0; }
   // Of the runs a host says it has, those the engine no longer wants there (ended, or never its).
-  std::vector<std::pair<RunId, uint64_t>> UnwantedRuns(
-      std::string_view host, const std::vector<std::pair<RunId, uint64_t>>& reported) const;
+  std::vector<RunToken> UnwantedRuns(std::string_view host, std::span<const RunToken> reported) const;
   // Checks a report's fencing token: "" if `run` is active on `host` with `epoch`, else why not.
   std::string CheckToken(RunId run, uint64_t epoch, std::string_view host) const;
   RunView Run(RunId run) const;
   // The runs active on `host`, with their epochs.
-  std::vector<std::pair<RunId, uint64_t>> ActiveRuns(std::string_view host) const;
+  std::vector<RunToken> ActiveRuns(std::string_view host) const;
   // Hands an active run to its launcher again (an assignment that never reached its agent).
   void Relaunch(RunId run);
   RunId last_run() const { return last_run_; }

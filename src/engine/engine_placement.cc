@@ -120,11 +120,11 @@ void Engine::ReleaseHost(const RunState& run, const TaskSpec& spec) {
   cycle_needed_ = true;   // freed capacity
 }
 
-std::vector<std::pair<RunId, uint64_t>> Engine::UnwantedRuns(
-    std::string_view host, const std::vector<std::pair<RunId, uint64_t>>& reported) const {
-  std::vector<std::pair<RunId, uint64_t>> unwanted;
-  for (const auto& [run, epoch] : reported) {
-    if (!CheckToken(run, epoch, host).empty()) unwanted.emplace_back(run, epoch);
+std::vector<RunToken> Engine::UnwantedRuns(std::string_view host,
+                                           std::span<const RunToken> reported) const {
+  std::vector<RunToken> unwanted;
+  for (const RunToken& token : reported) {
+    if (!CheckToken(token.run, token.epoch, host).empty()) unwanted.push_back(token);
   }
   return unwanted;
 }
@@ -144,12 +144,12 @@ std::string Engine::CheckToken(RunId run, uint64_t epoch, std::string_view host)
   return "";
 }
 
-std::vector<std::pair<RunId, uint64_t>> Engine::ActiveRuns(std::string_view host) const {
-  std::vector<std::pair<RunId, uint64_t>> out;
+std::vector<RunToken> Engine::ActiveRuns(std::string_view host) const {
+  std::vector<RunToken> out;
   const int h = HostIndex(host);
   if (h < 0 || hosts_[h].running == 0) return out;
   for (const auto& [r, run] : runs_) {
-    if (run.host == static_cast<uint32_t>(h)) out.emplace_back(r, run.epoch);
+    if (run.host == static_cast<uint32_t>(h)) out.push_back({r, run.epoch});
   }
   return out;
 }

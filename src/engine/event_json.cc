@@ -1,7 +1,5 @@
 #include "engine/event_json.h"
 
-#include <cstdio>
-
 namespace rota {
 
 const char* EventTypeName(EventType type) {
@@ -26,28 +24,6 @@ const char* EventTypeName(EventType type) {
     case EventType::kConfigChanged: return "config.changed";
   }
   return "unknown";
-}
-
-void AppendJsonString(std::string_view text, std::string& out) {
-  out.push_back('"');
-  for (char c : text) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out.push_back(c);
-        }
-    }
-  }
-  out.push_back('"');
 }
 
 namespace {

@@ -5,14 +5,12 @@
 #include <string>
 #include <string_view>
 
+#include "core/json_text.h"
 #include "engine/event.h"
 
 namespace rota {
 
 // Appends the JSON object for `event` (no trailing newline) to `out`.
 void AppendEventJson(const Event& event, std::string& out);
-
-// Appends `text` as a JSON string literal, quotes included.
-void AppendJsonString(std::string_view text, std::string& out);
 
 }  // namespace rota

@@ -1,6 +1,8 @@
 // libFuzzer target: any bytes as the body of every API request that carries one (agent register,
-// heartbeat, status reports, config, a submitted spec). The first byte picks the decoder; nothing
-// may crash, hang, leak or throw, and a success must hold values within the documented ranges.
+// heartbeat, status reports and work requests, config, a submitted spec). The first byte picks the
+// decoder; nothing may crash, hang, leak or throw, a success must hold values within the
+// documented ranges, and what an agent message decodes to must encode to text that decodes to the
+// same again.
 // Seeds: tests/fuzz/corpus/fuzz_api_body/.
 #include <cstddef>
 #include <cstdint>
@@ -8,7 +10,9 @@
 #include <string_view>
 
 #include "api/api_codec.h"
+#include "core/names.h"
 #include "sched/sched_config.h"
+#include "wire/agent_codec.h"
 
 namespace {
 
@@ -23,18 +27,35 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view body(reinterpret_cast<const char*>(data) + 1, size - 1);
   switch (data[0] % 6) {
     case 0: {
-      auto r = rota::DecodeRegistration(body);
+      auto r = rota::wire::DecodeRegistration(body);
       if (r.ok()) {
         Check(rota::IsValidName(r->name));
-        Check(r->total.cores >= 0 && r->total.memory >= 0 && r->total.gpus >= 0);
+        Check(r->cores >= 0 && r->memory >= 0 && r->gpus >= 0);
+        auto again = rota::wire::DecodeRegistration(rota::wire::EncodeRegistration(*r));
+        Check(again.ok() && again->name == r->name && again->cores == r->cores &&
+              again->memory == r->memory && again->tags == r->tags && again->running == r->running);
       } else {
         Check(r.error().code == "bad_request" && !r.error().message.empty());
       }
       break;
     }
-    case 1: (void)rota::DecodeHeartbeat(body); break;
-    case 2: (void)rota::DecodeReports(body); break;
-    case 3: (void)rota::DecodeReport(body, 7); break;
+    case 1: {
+      auto running = rota::wire::DecodeHeartbeat(body);
+      if (running.ok()) Check(*rota::wire::DecodeHeartbeat(rota::wire::EncodeHeartbeat(*running)) == *running);
+      break;
+    }
+    case 2: {
+      auto reports = rota::wire::DecodeReports(body);
+      if (!reports.ok()) break;
+      auto again = rota::wire::DecodeReports(rota::wire::EncodeReports(*reports));
+      Check(again.ok() && again->size() == reports->size());
+      for (size_t i = 0; i < reports->size(); ++i) {
+        Check((*again)[i].run == (*reports)[i].run && (*again)[i].lost == (*reports)[i].lost &&
+              (*again)[i].exit_code == (*reports)[i].exit_code);
+      }
+      break;
+    }
+    case 3: (void)rota::wire::DecodeReport(body, 7); break;
     case 4: {   // a PUT /v1/config body, then the settings it carries, as the server applies them
       auto values = rota::DecodeConfig(body);
       if (!values.ok()) break;

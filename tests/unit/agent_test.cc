@@ -28,7 +28,6 @@
 #include "agent/http_transport.h"
 #include "agent/log_shipping.h"
 #include "agent/process_probe.h"
-#include "agent/protocol.h"
 #include "agent/resources.h"
 #include "agent/run_journal.h"
 #include "agent/run_table.h"
@@ -190,12 +189,12 @@ class FakeTransport final : public AgentTransport {
     for (const RunReport& report : reports) {
       if (stale_.contains(report.run)) {
         events_.push_back("stale " + std::to_string(report.run));
-        results.push_back({report.run, false, kStaleRun});
+        results.push_back({report.run, false, kStaleRun, "stale"});
         continue;
       }
       reports_.push_back(report);
       events_.push_back("status " + std::to_string(report.run));
-      results.push_back({report.run, true, ""});
+      results.push_back({report.run, true, "", ""});
     }
     cv_.notify_all();
     return results;
@@ -321,7 +320,7 @@ TEST_F(AgentTest, RunsAnAssignmentAndReportsItsExitAfterShippingItsLog) {
   std::optional<RunReport> report = transport_->WaitForReport(7);
   ASSERT_TRUE(report.has_value());
   EXPECT_EQ(report->epoch, 3);
-  EXPECT_EQ(report->state, "exited");
+  EXPECT_FALSE(report->lost);
   EXPECT_EQ(report->exit_code, 3);
   EXPECT_EQ(report->term_signal, 0);
   EXPECT_FALSE(report->launch_failed);
@@ -464,7 +463,7 @@ TEST_F(AgentTest, KillsAndReportsAsLostTheRunsAPreviousAgentLeft) {
   EXPECT_EQ(WTERMSIG(status), SIGKILL);
   std::optional<RunReport> report = transport_->WaitForReport(41);
   ASSERT_TRUE(report.has_value());
-  EXPECT_EQ(report->state, "lost");
+  EXPECT_TRUE(report->lost);
   EXPECT_EQ(report->epoch, 2);
   EXPECT_EQ(report->error, "agent restarted");
   EXPECT_TRUE(transport_->Registrations().front().running.empty());
@@ -521,7 +520,7 @@ TEST_F(AgentTest, NoExecReportsEveryAssignmentAsSucceededWithoutAProcess) {
 
   std::set<RunId> seen;
   for (const RunReport& r : transport_->Reports()) {
-    EXPECT_EQ(r.state, "exited");
+    EXPECT_FALSE(r.lost);
     EXPECT_EQ(r.exit_code, 0);
     EXPECT_FALSE(r.launch_failed);
     seen.insert(r.run);
@@ -547,7 +546,7 @@ RunReport LostReport(RunId run, Epoch epoch) {
   RunReport report;
   report.run = run;
   report.epoch = epoch;
-  report.state = kStateLost;
+  report.lost = true;
   return report;
 }
 
@@ -559,8 +558,8 @@ TEST(AgentRunTableTest, AnExitDuringTheLaunchIsReportedOnceTheRunIsStarted) {
   EXPECT_TRUE(table.Running().empty());  // not before its journal entry is written
   EXPECT_EQ(table.Started(1, true), RunTable::Action::kReport);
   ASSERT_EQ(table.PendingReports(10).size(), 1u);
-  EXPECT_EQ(table.PendingReports(10)[0].epoch, 5);
-  EXPECT_EQ(table.PendingReports(10)[0].exit_code, 2);
+  EXPECT_EQ(table.PendingReports(10)[0].report.epoch, 5);
+  EXPECT_EQ(table.PendingReports(10)[0].report.exit_code, 2);
   EXPECT_THAT(table.Running(), ElementsAre(RunToken{1, 5}));  // until the server answers
   EXPECT_EQ(table.Accepted(1), RunTable::Action::kForget);
   EXPECT_FALSE(table.HasPending());
@@ -580,11 +579,11 @@ TEST(AgentRunTableTest, AKillDuringTheLaunchKillsTheRunOnceStarted) {
 
 TEST(AgentRunTableTest, AKillDropsAPendingReport) {
   RunTable table;
-  ASSERT_TRUE(table.AddReport(LostReport(3, 1), false, true));
+  ASSERT_TRUE(table.AddReport(LostReport(3, 1), "", false, true));
   EXPECT_TRUE(table.Running().empty());  // a lost run is not listed as running
   EXPECT_EQ(table.Kill(3), RunTable::Action::kForget);
   EXPECT_FALSE(table.HasPending());
-  EXPECT_FALSE(table.AddReport(LostReport(3, 1), false, true));
+  EXPECT_FALSE(table.AddReport(LostReport(3, 1), "", false, true));
 }
 
 // The journal, resources and protocol codecs.
@@ -662,54 +661,6 @@ TEST(AgentResourcesTest, OptionsOverrideDetection) {
   EXPECT_EQ(r.gpus, 3);
   EXPECT_EQ(ResolveName(options), "render7");
   EXPECT_FALSE(ResolveName(AgentOptions{}).empty());
-}
-
-TEST(AgentProtocolTest, DecodesTheWorkAnswerOfTheApiDocument) {
-  Result<WorkAnswer> answer = DecodeWorkAnswer(R"({"assign": [{"run": 78, "epoch": 3,
-      "job": "shot-010", "job_id": 42, "task": "render", "instance": 5, "attempt": 1,
-      "frames": "81-96", "frame_start": 81, "frame_end": 96,
-      "command": "render --frames {frames}", "shell": true, "argv": [],
-      "env": {"RENDERER": "fast"}, "cwd": "/tmp"}],
-      "signal": [{"run": 77, "epoch": 3, "signo": 15}]})");
-  ASSERT_TRUE(answer.ok()) << answer.error().message;
-  ASSERT_EQ(answer->assign.size(), 1u);
-  const Assignment& a = answer->assign[0];
-  EXPECT_EQ(a.run, 78u);
-  EXPECT_EQ(a.epoch, 3);
-  EXPECT_EQ(a.job_id, 42);
-  EXPECT_EQ(a.instance, 5);
-  EXPECT_EQ(a.frames, "81-96");
-  EXPECT_EQ(a.command, "render --frames {frames}");
-  EXPECT_EQ(a.env.at("RENDERER"), "fast");
-  EXPECT_EQ(a.cwd, "/tmp");
-  ASSERT_EQ(answer->signal.size(), 1u);
-  EXPECT_EQ(answer->signal[0].signo, 15);
-  EXPECT_EQ(DecodeWorkAnswer(R"({"assign": [{"epoch": 3}]})").error().code, "bad_reply");
-  EXPECT_EQ(DecodeWorkAnswer("not json").error().code, "bad_reply");
-}
-
-TEST(AgentProtocolTest, EncodesReportsWithExactlyTheDocumentedFields) {
-  RunReport report{.run = 78,
-                   .epoch = 3,
-                   .state = "exited",
-                   .exit_code = 1,
-                   .term_signal = 0,
-                   .launch_failed = false,
-                   .error = "",
-                   .log_path = "/not/sent"};
-  EXPECT_EQ(EncodeReports({&report, 1}),
-            R"({"reports":[{"epoch":3,"error":"","exit_code":1,"launch_failed":false,)"
-            R"("run":78,"state":"exited","term_signal":0}]})");
-  Result<std::vector<ReportResult>> results = DecodeReportResults(
-      R"({"results": [{"run": 78, "ok": true}, {"run": 75, "ok": false, "error": "stale_run"}]})");
-  ASSERT_TRUE(results.ok());
-  EXPECT_TRUE((*results)[0].ok);
-  EXPECT_EQ((*results)[1].error, "stale_run");
-  Result<RegisterAnswer> registered = DecodeRegisterAnswer(
-      R"({"id": "node1", "heartbeat_ms": 2000, "kill": [{"run": 75, "epoch": 3}]})");
-  ASSERT_TRUE(registered.ok());
-  EXPECT_EQ(registered->heartbeat, 2000ms);
-  EXPECT_THAT(registered->kill, ElementsAre(RunToken{75, 3}));
 }
 
 TEST(AgentLogShippingTest, ShipsTheTailOfALogAboveTheCap) {

@@ -1,8 +1,9 @@
-// AgentCore: lifecycle, registration, heartbeats and stopping. The work thread is in
-// agent_work.cc, the reporter in agent_reporter.cc.
+// AgentCore: lifecycle, registration, the long-poll thread and stopping. The loop is in
+// agent_loop.cc.
 #include "agent/agent_core.h"
 
-#include <signal.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include <algorithm>
 
@@ -12,15 +13,14 @@
 namespace rota::agent {
 namespace {
 
-constexpr unsigned kWorkThread = 1, kHeartbeatThread = 2, kReporterThread = 4;
-constexpr unsigned kAllThreads = kWorkThread | kHeartbeatThread | kReporterThread;
+constexpr unsigned kLoopThread = 1, kPollThread = 2;
 constexpr std::chrono::milliseconds kDefaultHeartbeat{2000};
 constexpr std::chrono::milliseconds kMinHeartbeat{10};
-// How long Stop waits for runs still being launched, and for SIGKILLed groups to be reaped.
+// How long Stop waits for the loop past its own deadlines (grace, reaping, flush) before it
+// leaves it behind, and for a poll thread in a long poll the transport cannot cancel.
 constexpr std::chrono::seconds kReapWait{2};
-// How long past the flush deadline Stop waits for a thread before it leaves it behind.
 constexpr std::chrono::milliseconds kJoinSlack{500};
-constexpr std::chrono::milliseconds kWorkSlack{200};
+constexpr std::chrono::milliseconds kPollSlack{200};
 
 }  // namespace
 
@@ -34,15 +34,19 @@ AgentCore::AgentCore(AgentConfig config, std::shared_ptr<AgentTransport> transpo
       transport_(std::move(transport)),
       logs_root_(config_.work_dir + "/logs"),
       journal_(config_.work_dir + "/runs"),
-      watch_(config_.server, config_.note) {
+      watch_(config_.server, config_.note),
+      wake_fd_(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
   if (!config_.no_exec) {
     launcher_ = std::make_unique<ProcessLauncher>([this](RunExit exit) { OnExit(std::move(exit)); },
-                                                  ProcessLauncher::Reaping::kOwnThread,
+                                                  ProcessLauncher::Reaping::kByCaller,
                                                   ProcessLauncher::OutputCapture::kThroughPipe);
   }
 }
 
-AgentCore::~AgentCore() = default;
+AgentCore::~AgentCore() {
+  launcher_.reset();   // before the table its sink writes to
+  if (wake_fd_ >= 0) close(wake_fd_);
+}
 
 Result<size_t> AgentCore::RecoverLeftovers() {
   Result<std::vector<JournalEntry>> entries = journal_.Open();
@@ -54,11 +58,8 @@ Result<size_t> AgentCore::RecoverLeftovers() {
     report.epoch = entry.epoch;
     report.lost = true;
     report.error = "agent restarted";
-    {
-      std::lock_guard lock(mu_);
-      // What it wrote until now is worth shipping.
-      table_.AddReport(std::move(report), entry.log_path, /*listed=*/false, /*journaled=*/true);
-    }
+    // What it wrote until now is worth shipping.
+    table_.AddReport(std::move(report), entry.log_path, /*listed=*/false, /*journaled=*/true);
     if (config_.note) {
       config_.note("run " + std::to_string(entry.run) + " was left by a previous agent: " +
                    (killed ? "killed its processes, " : "") + "reporting it lost");
@@ -75,10 +76,7 @@ Result<RegisterAnswer> AgentCore::Register() {
   registration.gpus = config_.resources.gpus;
   registration.tags = config_.tags;
   registration.pools = config_.pools;
-  {
-    std::lock_guard lock(mu_);
-    registration.running = table_.Running();
-  }
+  registration.running = table_.Running();
   Result<RegisterAnswer> answer = transport_->Register(registration);
   if (!answer) return answer;
   {
@@ -86,9 +84,7 @@ Result<RegisterAnswer> AgentCore::Register() {
     agent_id_ = answer->id.empty() ? config_.name : answer->id;
     heartbeat_ = answer->heartbeat.count() > 0 ? std::max(answer->heartbeat, kMinHeartbeat)
                                                : kDefaultHeartbeat;
-    ++generation_;
   }
-  cv_.notify_all();
   watch_.Succeeded();
   HandleKills(answer->kill);
   return answer;
@@ -101,73 +97,71 @@ void AgentCore::Start() {
     started_ = true;
   }
   std::shared_ptr<AgentCore> self = shared_from_this();
-  work_ = std::thread([self] {
-    self->WorkLoop();
-    self->ThreadDone(kWorkThread);
-  });
-  heartbeat_thread_ = std::thread([self] {
-    self->HeartbeatLoop();
-    self->ThreadDone(kHeartbeatThread);
-  });
-  reporter_ = std::thread([self] {
-    self->ReportLoop();
-    self->ThreadDone(kReporterThread);
-  });
+  auto run = [self](void (AgentCore::*body)(), unsigned bit) {
+    return std::thread([self, body, bit] {
+      (self.get()->*body)();
+      std::lock_guard lock(self->mu_);
+      self->done_ |= bit;
+      self->cv_.notify_all();
+    });
+  };
+  loop_ = run(&AgentCore::Loop, kLoopThread);
+  poller_ = run(&AgentCore::PollLoop, kPollThread);
 }
 
-void AgentCore::ThreadDone(unsigned bit) {
-  std::lock_guard lock(mu_);
-  done_ |= bit;
-  cv_.notify_all();
-}
-
-void AgentCore::HeartbeatLoop() {
-  for (;;) {
-    std::string agent;
-    uint64_t generation = 0;
-    std::vector<RunToken> running;
-    {
-      std::unique_lock lock(mu_);
-      cv_.wait_for(lock, heartbeat_, [&] { return stopping_; });
-      if (stopping_) return;
-      agent = agent_id_;
-      generation = generation_;
-      running = table_.Running();
-    }
-    Result<std::vector<RunToken>> kill = transport_->Heartbeat(agent, running);
-    if (!kill) {
-      Failed(kill.error(), generation);
-      continue;
-    }
-    watch_.Succeeded();
-    HandleKills(*kill);
-  }
-}
-
-void AgentCore::Failed(const Error& error, uint64_t generation) {
-  if (error.code == kNotFound) return Reregister(generation);
-  if (error.code != kCancelled) watch_.Failed(error);
-}
-
-void AgentCore::Reregister(uint64_t generation) {
-  std::lock_guard registering(register_mu_);
-  {
-    std::lock_guard lock(mu_);
-    if (generation_ != generation || stopping_) return;  // another thread did it already
-  }
-  if (config_.note) config_.note("the server does not know this agent any more: registering again");
+void AgentCore::PollLoop() {
   Backoff backoff(config_.retry_first, config_.retry_max);
   for (;;) {
-    Result<RegisterAnswer> answer = Register();
-    if (answer) return;
-    watch_.Failed(answer.error());
-    if (!WaitUnlessStopping(backoff.Next())) return;
+    std::string agent;
+    {
+      std::lock_guard lock(mu_);
+      if (stopping_) return;
+      agent = agent_id_;
+    }
+    Result<WorkAnswer> answer = transport_->PollWork(agent, config_.poll_wait, config_.poll_max);
+    if (!answer) {
+      if (answer.error().code == kNotFound) {
+        std::lock_guard lock(mu_);
+        inbox_.register_again = true;
+      } else if (answer.error().code != kCancelled) {
+        watch_.Failed(answer.error());
+      }
+      Wake();
+      if (!WaitUnlessStopping(backoff.Next())) return;
+      continue;
+    }
+    backoff.Reset();
+    watch_.Succeeded();
+    if (answer->assign.empty() && answer->signal.empty() && answer->kill.empty()) continue;
+    {
+      std::lock_guard lock(mu_);
+      inbox_.work.push_back(std::move(answer).value());
+    }
+    Wake();
   }
+}
+
+void AgentCore::Wake() {
+  const uint64_t one = 1;
+  [[maybe_unused]] ssize_t n = write(wake_fd_, &one, sizeof one);
+}
+
+bool AgentCore::Stopping() {
+  std::lock_guard lock(mu_);
+  return stopping_;
 }
 
 bool AgentCore::WaitUnlessStopping(std::chrono::milliseconds delay) {
   std::unique_lock lock(mu_);
   return !cv_.wait_for(lock, delay, [&] { return stopping_; });
+}
+
+void AgentCore::Failed(const Error& error) {
+  if (error.code == kNotFound) {
+    register_again_ = true;
+  } else if (error.code != kCancelled) {
+    watch_.Failed(error);
+  }
 }
 
 void AgentCore::Stop() {
@@ -178,47 +172,24 @@ void AgentCore::Stop() {
   }
   cv_.notify_all();
   transport_->CancelPoll();
-  TerminateRuns();
+  Wake();
   std::unique_lock lock(mu_);
-  flushing_ = true;
-  flush_deadline_ = std::chrono::steady_clock::now() + config_.flush_time;
-  cv_.notify_all();
   if (!started_) return;
-  // The reporter ends by the flush deadline; a work thread in a long poll the transport cannot
-  // cancel is not waited for long.
-  cv_.wait_until(lock, flush_deadline_ + kJoinSlack,
-                 [&] { return (done_ & ~kWorkThread) == (kAllThreads & ~kWorkThread); });
-  cv_.wait_for(lock, kWorkSlack, [&] { return done_ == kAllThreads; });
+  // The loop ends once its runs are stopped and reported, by its own deadlines; a poll thread in a
+  // long poll the transport cannot cancel is not waited for long.
+  const auto loop_deadline = std::chrono::steady_clock::now() + config_.stop_grace + 2 * kReapWait +
+                             config_.flush_time + kJoinSlack;
+  cv_.wait_until(lock, loop_deadline, [&] { return (done_ & kLoopThread) != 0; });
+  cv_.wait_for(lock, kPollSlack, [&] { return (done_ & kPollThread) != 0; });
   const unsigned done = done_;
   lock.unlock();
-  const std::pair<std::thread*, unsigned> threads[] = {
-      {&work_, kWorkThread}, {&heartbeat_thread_, kHeartbeatThread}, {&reporter_, kReporterThread}};
-  for (auto [thread, bit] : threads) {
+  for (auto [thread, bit] : {std::pair{&loop_, kLoopThread}, std::pair{&poller_, kPollThread}}) {
     if (done & bit) {
       thread->join();
     } else {
       thread->detach();  // stuck in the transport; it holds its own reference to the core
     }
   }
-}
-
-// SIGTERM to every run, SIGKILL to what is left after the grace, and wait for the exits: they
-// are reported in the flush that follows.
-void AgentCore::TerminateRuns() {
-  if (!launcher_) return;
-  std::unique_lock lock(mu_);
-  // A launch in progress finishes first, so that SignalAll sees its process.
-  cv_.wait_for(lock, kReapWait, [&] { return table_.Starting() == 0; });
-  // Gone once their exits were heard (the launcher's own count drops just before that).
-  auto all_gone = [&] { return table_.Live() == 0; };
-  if (all_gone()) return;
-  if (config_.note) {
-    config_.note("stopping: SIGTERM to " + std::to_string(table_.Live()) + " running run(s)");
-  }
-  launcher_->SignalAll(SIGTERM);
-  if (cv_.wait_for(lock, config_.stop_grace, all_gone)) return;
-  launcher_->SignalAll(SIGKILL);
-  cv_.wait_for(lock, kReapWait, all_gone);
 }
 
 }  // namespace rota::agent

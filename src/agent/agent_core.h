@@ -1,9 +1,15 @@
-// AgentCore: the agent's logic (docs/api.md "Agents"). A work thread long-polls for assignments,
-// starts each run at most once and delivers signals; a heartbeat thread sends the running list;
-// a reporter thread ships logs and batches exit reports, retrying for as long as the server is
-// away. A `kill` list in any answer SIGKILLs those runs unreported; a 404 from the server means
-// it forgot this agent, which then registers again. Runs in flight are journaled (run_journal.h).
-// It talks to the server only through an AgentTransport, so tests use a fake one.
+// AgentCore: the agent's logic (docs/api.md "Agents"). One loop thread does everything about runs:
+// it hears their exits (the launcher's descriptors in its epoll set, as `rota run` does), reports
+// them in a request for work that brings back the next runs in the same round trip, starts those
+// runs, delivers signals, and sends heartbeats. A second thread keeps one long poll parked on the
+// server for work that no report brings (a new job while the agent is idle) and hands what it gets
+// to the loop. A `kill` list in any answer SIGKILLs those runs unreported; a 404 from the server
+// means it forgot this agent, which then registers again. Runs in flight are journaled
+// (run_journal.h). It talks to the server only through an AgentTransport, so tests use a fake one.
+//
+// Why one thread: on a machine that is busy starting processes, each hand-off between threads is a
+// wake-up and a context switch per run, and a process whose threads run on other CPUs pays for
+// TLB shootdowns around every spawn; the long-poll thread sleeps in the server's answer.
 //
 // Threads: Create, RecoverLeftovers, Register, Start and Stop from one controlling thread. The
 // core's own threads hold it by shared_ptr: one stuck in a transport call when Stop gives up on
@@ -46,7 +52,7 @@ struct AgentConfig {
   std::chrono::milliseconds retry_max{5000};
   std::chrono::milliseconds stop_grace{5000};  // SIGTERM to SIGKILL when stopping
   std::chrono::milliseconds flush_time{2000};  // reporting what is left when stopping
-  size_t max_batch = 10000;                    // reports per status request
+  size_t max_batch = 10000;                    // reports per request
   int64_t max_log_bytes = kMaxShippedLog;
 };
 
@@ -66,7 +72,7 @@ class AgentCore : public std::enable_shared_from_this<AgentCore> {
   // One registration attempt, with the running list. Honours the answer's kill list.
   Result<RegisterAnswer> Register();
 
-  // Starts the work, heartbeat and reporter threads. REQUIRES: Register() succeeded.
+  // Starts the loop and the long-poll thread. REQUIRES: Register() succeeded.
   void Start();
 
   // Stops polling; SIGTERM to running process groups, SIGKILL after stop_grace; reports what it
@@ -76,28 +82,41 @@ class AgentCore : public std::enable_shared_from_this<AgentCore> {
  private:
   AgentCore(AgentConfig config, std::shared_ptr<AgentTransport> transport);
 
-  // Threads.
-  void WorkLoop();
-  void HeartbeatLoop();
-  void ReportLoop();
-  void ThreadDone(unsigned bit);
+  // What the long-poll thread hands to the loop.
+  struct Inbox {
+    std::vector<WorkAnswer> work;
+    bool register_again = false;
+  };
 
-  // Work.
+  // The loop thread (agent_loop.cc).
+  void Loop();
+  void TakeInbox();
+  // Ships the logs of pending reports, then sends the reports in a request for work and starts
+  // what comes back (`take_work`), or only reports them (stopping). False when the server could
+  // not be reached or did not answer every report.
+  bool Report(bool take_work);
+  void HandleWork(WorkAnswer answer);
   void StartRun(Assignment assignment);
   void SkipRuns(const std::vector<Assignment>& assignments);  // no_exec
   void DeliverSignal(const SignalOrder& order);
   void HandleKills(const std::vector<RunToken>& kill);
-  void OnExit(RunExit exit);  // the launcher's sink: reaper thread, or inside Launch
+  void OnExit(RunExit exit);  // the launcher's sink: inside ReapReady or Launch, on the loop
   void Act(RunId run, RunTable::Action action);
-
-  // Reporting.
-  bool Deliver(const std::vector<PendingReport>& batch, const std::string& agent, uint64_t generation);
   Result<Unit> ShipLog(const PendingReport& pending);
-
-  // Server.
-  void Failed(const Error& error, uint64_t generation);  // 404: Reregister; else note it
-  void Reregister(uint64_t generation);
+  void SendHeartbeat();
+  // SIGTERM, then SIGKILL after the grace, and the exits heard.
   void TerminateRuns();
+  // Reaps until no run is live or `deadline` passes; true when none is live.
+  bool ReapUntil(std::chrono::steady_clock::time_point deadline);
+  // Registers again after a 404, with backoff until it works or the agent stops.
+  void Reregister();
+
+  // The long-poll thread.
+  void PollLoop();
+
+  void Failed(const Error& error);  // 404: register again; else note it
+  void Wake();
+  bool Stopping();
   bool WaitUnlessStopping(std::chrono::milliseconds delay);  // false when stopping
 
   const AgentConfig config_;
@@ -105,22 +124,23 @@ class AgentCore : public std::enable_shared_from_this<AgentCore> {
   const std::string logs_root_;
   RunJournal journal_;
   ConnectionWatch watch_;
-  std::mutex register_mu_;  // one re-registration at a time
+  int wake_fd_ = -1;   // eventfd: the inbox has something, or Stop
+
+  // Loop thread only (and the controlling thread before Start).
+  RunTable table_;
+  bool register_again_ = false;
 
   std::mutex mu_;
-  std::condition_variable cv_;                 // any change below, and every exit
-  RunTable table_;                             // GUARDED_BY(mu_)
+  std::condition_variable cv_;                 // stopping_ and done_
+  Inbox inbox_;                                // GUARDED_BY(mu_)
   std::string agent_id_;                       // GUARDED_BY(mu_)
   std::chrono::milliseconds heartbeat_{2000};  // GUARDED_BY(mu_)
-  uint64_t generation_ = 0;                    // GUARDED_BY(mu_); counts registrations
   bool started_ = false;                       // GUARDED_BY(mu_)
   bool stopping_ = false;                      // GUARDED_BY(mu_)
-  bool flushing_ = false;  // GUARDED_BY(mu_); Stop: report what is left, then end
-  std::chrono::steady_clock::time_point flush_deadline_;  // GUARDED_BY(mu_)
   unsigned done_ = 0;  // GUARDED_BY(mu_); bits of threads that ended
 
-  std::thread work_, heartbeat_thread_, reporter_;  // controlling thread only
-  std::unique_ptr<ProcessLauncher> launcher_;       // last: destroyed first; null when no_exec
+  std::thread loop_, poller_;                  // controlling thread only
+  std::unique_ptr<ProcessLauncher> launcher_;  // last: destroyed first; null when no_exec
 };
 
 }  // namespace rota::agent

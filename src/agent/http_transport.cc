@@ -86,6 +86,13 @@ Result<WorkAnswer> HttpTransport::PollWork(const std::string& agent, std::chrono
   return Then(Call("GET", target, {}, wait + kRequestTimeout), &wire::DecodeWorkAnswer);
 }
 
+Result<WorkAnswer> HttpTransport::Exchange(const std::string& agent,
+                                           std::span<const RunReport> reports, int max) {
+  return Then(Call("POST", AgentPath(agent) + "/work?wait=0&max=" + std::to_string(max),
+                   wire::EncodeReports(reports), kRequestTimeout),
+              &wire::DecodeWorkAnswer);
+}
+
 Result<std::vector<ReportResult>> HttpTransport::PostStatus(const std::string& agent,
                                                             std::span<const RunReport> reports) {
   return Then(Call("POST", AgentPath(agent) + "/status", wire::EncodeReports(reports), kRequestTimeout),

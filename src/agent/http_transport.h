@@ -1,6 +1,7 @@
 // HttpTransport: the AgentTransport over HTTP (docs/api.md "Agents"), on rota::HttpClient.
 // HttpClient is not thread-safe, so each call borrows a client from a small pool (one per
-// thread calling at the same time) and gives it back, keeping its keep-alive connection.
+// thread calling at the same time: the agent's loop and its long poll) and gives it back,
+// keeping its keep-alive connection.
 // Thread-safe.
 #pragma once
 
@@ -23,6 +24,8 @@ class HttpTransport final : public AgentTransport {
   Result<std::vector<RunToken>> Heartbeat(const std::string& agent,
                                           std::span<const RunToken> running) override;
   Result<WorkAnswer> PollWork(const std::string& agent, std::chrono::milliseconds wait,
+                              int max) override;
+  Result<WorkAnswer> Exchange(const std::string& agent, std::span<const RunReport> reports,
                               int max) override;
   Result<std::vector<ReportResult>> PostStatus(const std::string& agent,
                                                std::span<const RunReport> reports) override;

@@ -50,10 +50,14 @@ class AgentTransport {
   // POST /v1/agents/{id}/heartbeat; returns the kill list. kNotFound: register again.
   virtual Result<std::vector<RunToken>> Heartbeat(const std::string& agent,
                                                   std::span<const RunToken> running) = 0;
-  // GET /v1/agents/{id}/work?wait=W&max=N. kNotFound: register again.
+  // GET /v1/agents/{id}/work?wait=W&max=N: the long poll. kNotFound: register again.
   virtual Result<WorkAnswer> PollWork(const std::string& agent, std::chrono::milliseconds wait,
                                       int max) = 0;
-  // POST /v1/agents/{id}/status, one request for the whole batch.
+  // POST /v1/agents/{id}/work?wait=0&max=N with exit reports: their results and the next work,
+  // in one round trip. kNotFound: register again.
+  virtual Result<WorkAnswer> Exchange(const std::string& agent, std::span<const RunReport> reports,
+                                      int max) = 0;
+  // POST /v1/agents/{id}/status, one request for the whole batch, taking no new work (stopping).
   virtual Result<std::vector<ReportResult>> PostStatus(const std::string& agent,
                                                        std::span<const RunReport> reports) = 0;
   // POST /v1/runs/{id}/log?epoch=E&offset=0 with the whole log.

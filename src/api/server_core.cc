@@ -40,7 +40,7 @@ void ServerCore::Propose(Change change, std::function<void(const Error&)> fail,
   proposals_.push_back(std::move(p));
 }
 
-bool ServerCore::CommitProposals() {
+bool ServerCore::CommitProposals(Durability durability) {
   if (proposals_.empty()) return true;
   std::vector<Proposal> batch = std::move(proposals_);
   proposals_.clear();
@@ -48,7 +48,11 @@ bool ServerCore::CommitProposals() {
   for (const Proposal& p : batch) {
     for (const Change& c : p.changes) entries.push_back(EncodeChange(c));
   }
-  Result<uint64_t> appended = store_.Append(entries);
+  Result<uint64_t> appended = store_.Append(entries, durability);
+  if (!appended.ok() && appended.error().code == "store_sync") {
+    fatal_ = appended.error().message;   // appended, yet not applied here: stop
+    return false;
+  }
   if (!appended.ok()) {
     ++commits_failed_;
     if (appended.error().message != last_commit_error_) {
@@ -74,6 +78,12 @@ bool ServerCore::CommitProposals() {
     if (p.answer) p.answer();
   }
   return true;
+}
+
+bool ServerCore::MakeDurable() {
+  Result<Unit> synced = store_.Sync();
+  if (!synced.ok()) fatal_ = synced.error().message;
+  return synced.ok();
 }
 
 void ServerCore::FollowStored() {
@@ -238,12 +248,14 @@ void ServerCore::PutConfig(const std::map<std::string, std::string>& values,
 }
 
 std::vector<EventRecord> ServerCore::AfterBatch() {
+  if (!fatal_.empty()) return {};
   const auto start = std::chrono::steady_clock::now();
   const bool had_changes = !proposals_.empty();
   // The batch's requests and what time made due, and a scheduling slice. Async: the slice comes
   // from an earlier snapshot anyway, so it joins the same append. Sync: it is decided on the
   // state the requests leave, in a second append, so that what a report freed is placed in this
-  // batch and not the next.
+  // batch and not the next; the first append is made durable by the second (or by a Sync when
+  // nothing was placed), one fsync per batch either way. Nobody is answered before that.
   auto propose_slice = [this] {
     std::optional<change::Placements> slice = engine_.ProposePlacements();
     if (!slice) return false;
@@ -252,9 +264,13 @@ std::vector<EventRecord> ServerCore::AfterBatch() {
     return true;
   };
   for (Change& due : engine_.DueChanges(clock_.UnixMicros(), clock_.Now())) Propose(std::move(due));
-  const bool async = engine_.sched_config().async;
-  if (async) propose_slice();
-  if (CommitProposals() && !async && propose_slice()) CommitProposals();
+  if (engine_.sched_config().async) {
+    propose_slice();
+    CommitProposals(Durability::kNow);
+  } else if (CommitProposals(Durability::kLater)) {
+    if (!propose_slice() || !CommitProposals(Durability::kNow)) MakeDurable();
+  }
+  if (!fatal_.empty()) return {};   // nothing is answered: the server stops
   for (double seconds : engine_.TakeSchedDurations()) sched_seconds_.Observe("", seconds);
   engine_.FireEffects(clock_.UnixMicros());
   hub_.Deliver();

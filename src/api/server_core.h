@@ -114,6 +114,10 @@ class ServerCore {
   // request of the batch is answered store_unavailable and nothing of it is applied.
   std::vector<EventRecord> AfterBatch();
 
+  // Why the server must stop, once the store could not make its log durable ("" until then):
+  // what it applied since may not survive, so it answers nothing more.
+  const std::string& fatal() const { return fatal_; }
+
  private:
   struct PendingWait {
     JobId job;
@@ -139,8 +143,11 @@ class ServerCore {
   }
   void Propose(Change change, std::function<void(const Error&)> fail = nullptr,
                std::function<void()> answer = nullptr);
-  // Appends, then applies, every proposal so far. False when the store refused them.
-  bool CommitProposals();
+  // Appends, then applies, every proposal so far. False when the store refused them (or could
+  // not make them durable: then fatal_ says why).
+  bool CommitProposals(Durability durability);
+  // Makes what was appended with Durability::kLater durable; false (and fatal_) when it cannot.
+  bool MakeDurable();
   // `change`, at `lsn`, was just applied: it goes to the snapshotter once what it derived is
   // stored (FollowStored, after a batch's events and archive were written).
   void Applied(uint64_t lsn, Change change) { unstored_.emplace_back(lsn, std::move(change)); }
@@ -196,6 +203,7 @@ class ServerCore {
   uint64_t commits_failed_ = 0;
   uint64_t event_writes_failed_ = 0;
   std::string last_commit_error_;
+  std::string fatal_;
 };
 
 }  // namespace rota

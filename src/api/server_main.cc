@@ -130,6 +130,7 @@ int RunServer(const ServerOptions& options) {
   bool stop = false;
   auto publish = [&] {
     std::vector<EventRecord> committed = core.AfterBatch();
+    if (!core.fatal().empty()) stop = true;
     if (committed.empty()) return;
     auto shared = std::make_shared<std::vector<EventRecord>>(std::move(committed));
     server.Post([&events, shared] { events.Publish(*shared); });
@@ -145,6 +146,10 @@ int RunServer(const ServerOptions& options) {
   publish();
   server.Stop();
   io.join();
+  if (!core.fatal().empty()) {
+    Fail(core.fatal());
+    return kExitUnreachable;
+  }
   if (!options.quiet) std::fprintf(stderr, "rota server: stopped\n");
   return 0;
 }

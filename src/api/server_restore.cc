@@ -45,7 +45,9 @@ Result<Unit> ServerCore::Restore(const std::map<std::string, std::string>& setti
   // Each start is a new fencing epoch: runs placed from now on carry it.
   Propose(Change{clock_.UnixMicros(), change::EpochStarted{engine_.epoch() + 1, 0}});
   if (!settings.empty()) Propose(Change{clock_.UnixMicros(), change::ConfigSet{settings}});
-  if (!CommitProposals()) return MakeError("store_io", last_commit_error_);
+  if (!CommitProposals(Durability::kNow)) {
+    return MakeError("store_io", fatal_.empty() ? last_commit_error_ : fatal_);
+  }
   events_.skip_through = 0;
   if (Result<Unit> written = store_.WriteEvents(events_.pending); !written.ok()) return written;
   events_.pending.clear();

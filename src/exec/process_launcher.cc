@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/stat.h>
@@ -21,6 +20,7 @@
 #include "core/frame_set.h"
 #include "exec/log_path.h"
 #include "exec/run_output.h"
+#include "exec/spawn.h"
 
 extern char** environ;
 
@@ -30,11 +30,6 @@ namespace {
 // What a shell answers when it cannot run a command; the engine treats it as any failed exit.
 constexpr int kLaunchFailedExitCode = 127;
 
-// Signals a child must not inherit as ignored: a server ignores SIGPIPE, the CLI may ignore
-// SIGINT while it shuts down, and an ignored SIGCHLD would break the child's own waits.
-constexpr int kDefaultSignals[] = {SIGHUP,  SIGINT,  SIGQUIT, SIGPIPE, SIGALRM, SIGTERM, SIGCHLD,
-                                   SIGUSR1, SIGUSR2, SIGTSTP, SIGTTIN, SIGTTOU, SIGXFSZ};
-
 // Set for every run (DESIGN section 2), in this order; they win over a task env of the same name.
 constexpr std::string_view kRunVars[] = {"ROTA_JOB",         "ROTA_TASK",      "ROTA_FRAMES",
                                          "ROTA_FRAME_START", "ROTA_FRAME_END", "ROTA_CHUNK_INDEX",
@@ -43,56 +38,7 @@ constexpr std::string_view kRunVars[] = {"ROTA_JOB",         "ROTA_TASK",      "
 std::string ErrnoText(int err) { return std::generic_category().message(err); }
 
 
-// The attributes every child gets; built once, read-only afterwards.
-struct SpawnAttr {
-  SpawnAttr() {
-    posix_spawnattr_init(&attr);
-    sigset_t none;
-    sigemptyset(&none);
-    sigset_t defaults;
-    sigemptyset(&defaults);
-    for (int signo : kDefaultSignals) sigaddset(&defaults, signo);
-    posix_spawnattr_setsigmask(&attr, &none);
-    posix_spawnattr_setsigdefault(&attr, &defaults);
-    posix_spawnattr_setpgroup(&attr, 0);  // the child leads a new group: Signal reaches it all
-    posix_spawnattr_setflags(
-        &attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-  }
-  ~SpawnAttr() { posix_spawnattr_destroy(&attr); }
-  posix_spawnattr_t attr;
-};
-
-const posix_spawnattr_t& Attr() {
-  static const SpawnAttr attr;
-  return attr.attr;
-}
-
-// Starts argv[0] (searched in PATH if `search_path`). Returns the pid, or -errno.
-pid_t Spawn(bool search_path, char* const argv[], char* const envp[], const char* out_path,
-            int out_fd, const char* cwd) {
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  // Not O_CLOEXEC: these become the child's 0, 1 and 2. The log is opened before the chdir, so a
-  // relative log_dir means relative to rota's own working directory.
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  if (out_fd >= 0) {  // a pipe to the launcher (OutputCapture::kThroughPipe)
-    posix_spawn_file_actions_adddup2(&actions, out_fd, 1);
-  } else {
-    posix_spawn_file_actions_addopen(&actions, 1, out_path, O_WRONLY | O_CREAT | O_TRUNC, 0666);
-  }
-  posix_spawn_file_actions_adddup2(&actions, 1, 2);
-  if (cwd != nullptr) posix_spawn_file_actions_addchdir_np(&actions, cwd);
-  // Sockets, databases and other runs' logs opened without O_CLOEXEC must not leak into a run
-  // (or outlive it in a daemonised grandchild). One close_range call.
-  posix_spawn_file_actions_addclosefrom_np(&actions, 3);
-  pid_t pid = 0;
-  const int err = search_path ? posix_spawnp(&pid, argv[0], &actions, &Attr(), argv, envp)
-                              : posix_spawn(&pid, argv[0], &actions, &Attr(), argv, envp);
-  posix_spawn_file_actions_destroy(&actions);
-  return err == 0 ? pid : -err;
-}
-
-// posix_spawn only says which errno the child hit; work out which step it was, for the user.
+// The child only says which errno it hit; work out which step it was, for the user.
 // Runs on the failure path only, so the common path pays nothing for clear messages.
 std::string DescribeSpawnError(int err, const std::string& program, const std::string& log_path,
                                const std::string& cwd) {
@@ -298,10 +244,11 @@ Launched ProcessLauncher::Launch(const LaunchRequest& request) {
   const int out_fd = output ? output->write_fd() : -1;
   const std::string cwd_text(request.cwd);   // NUL-terminated for posix_spawn
   const char* cwd = cwd_text.empty() ? nullptr : cwd_text.c_str();
-  pid_t pid = Spawn(!request.shell, argv.data(), envp_.data(), out_path, out_fd, cwd);
+  const SpawnPlan plan{!request.shell, argv.data(), envp_.data(), out_fd, out_path, cwd};
+  pid_t pid = SpawnChild(plan);
   if (pid == -ENOENT && !output && !log_path.empty() && LogDirVanished(log_path) &&
       EnsureLogDir(log_path, true).empty()) {
-    pid = Spawn(!request.shell, argv.data(), envp_.data(), out_path, out_fd, cwd);
+    pid = SpawnChild(plan);
   }
   if (output) output->CloseWriteEnd();
   if (pid < 0) {

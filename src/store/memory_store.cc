@@ -4,7 +4,7 @@
 
 namespace rota {
 
-Result<uint64_t> MemoryStore::Append(const std::vector<std::string>& entries) {
+Result<uint64_t> MemoryStore::Append(const std::vector<std::string>& entries, Durability) {
   std::lock_guard<std::mutex> lock(mu_);
   if (fail_appends) return MakeError("store_io", "could not append to memory: refused (a test)");
   for (const std::string& bytes : entries) log_.push_back(LogEntry{++last_lsn_, bytes});

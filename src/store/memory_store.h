@@ -24,7 +24,9 @@ class MemoryStore final : public Store {
   MemoryStore(const MemoryStore&) = delete;
   MemoryStore& operator=(const MemoryStore&) = delete;
 
-  Result<uint64_t> Append(const std::vector<std::string>& entries) override;
+  Result<uint64_t> Append(const std::vector<std::string>& entries,
+                          Durability durability = Durability::kNow) override;
+  Result<Unit> Sync() override { return Unit{}; }
   Result<std::vector<LogEntry>> ReadFrom(uint64_t after, size_t limit) override;
   Result<Unit> WriteSnapshot(uint64_t lsn, std::string_view bytes) override;
   Result<std::optional<SnapshotRecord>> LatestSnapshot() override;

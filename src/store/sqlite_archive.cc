@@ -27,8 +27,7 @@ Result<Unit> SQLiteStore::WriteArchive(const std::vector<ArchivedJob>& jobs) {
   if (jobs.empty()) return Unit{};
   std::lock_guard<std::mutex> lock(write_mu_);
   sqlite3* db = writer_.get();
-  Result<Unit> relaxed = Execute(db, "PRAGMA synchronous=NORMAL", "could not archive jobs in");
-  if (!relaxed.ok()) return relaxed;
+  if (Result<Unit> writable = CheckWritable(); !writable.ok()) return writable;
   Result<Unit> done = InTransaction([&]() -> Result<Unit> {
     Result<Statement> upsert = Prepare(db,
                                        "INSERT OR REPLACE INTO archive (id, name, queue, state, submitted_us,"
@@ -43,9 +42,7 @@ Result<Unit> SQLiteStore::WriteArchive(const std::vector<ArchivedJob>& jobs) {
     }
     return Unit{};
   });
-  Result<Unit> durable = Execute(db, "PRAGMA synchronous=FULL", "could not archive jobs in");
-  if (!done.ok()) return done;
-  return durable;
+  return done;   // derived: the next durable append's fsync takes it along
 }
 
 Result<std::optional<ArchivedJob>> SQLiteStore::FindArchivedWhere(

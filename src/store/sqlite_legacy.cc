@@ -83,6 +83,8 @@ Result<uint64_t> SQLiteStore::ImportLegacy(const std::vector<std::string>& entri
   });
   if (!done.ok()) return done.error();
   last_lsn_ += entries.size();
+  unsynced_ = true;
+  if (Result<Unit> synced = SyncWal(); !synced.ok()) return synced.error();
   return last_lsn_;
 }
 

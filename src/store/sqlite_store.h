@@ -1,8 +1,9 @@
-// SQLiteStore: the default Store, one SQLite file in WAL mode (DESIGN sections 7 and 8). Append is
-// one BEGIN IMMEDIATE ... COMMIT transaction over cached prepared statements, made durable with
-// synchronous=FULL before it returns; derived events are written with synchronous=NORMAL (no
-// fsync of their own: the next append's fsync of the WAL covers them, and a replay derives any
-// that a crash takes). Open() brings the file's schema up to date with the migrations of
+// SQLiteStore: the default Store, one SQLite file in WAL mode (DESIGN sections 7 and 8). Every
+// write is one BEGIN IMMEDIATE ... COMMIT transaction over cached prepared statements, committed
+// with synchronous=NORMAL (no fsync); a durable Append, or Sync, then fsyncs the WAL, which makes
+// every commit before it durable too. The WAL's checksums keep commits in order across a crash, so
+// derived events, snapshots and compaction need no fsync of their own (a replay derives any
+// events a crash takes). Open() brings the file's schema up to date with the migrations of
 // sqlite_schema.cc and refuses a file written by a newer rota. One server process per file.
 //
 // Thread-safety: everything but EventsSince shares the writing connection under write_mu_ (the
@@ -39,7 +40,9 @@ class SQLiteStore final : public Store {
   SQLiteStore& operator=(const SQLiteStore&) = delete;
   ~SQLiteStore() override = default;
 
-  Result<uint64_t> Append(const std::vector<std::string>& entries) override;
+  Result<uint64_t> Append(const std::vector<std::string>& entries,
+                          Durability durability = Durability::kNow) override;
+  Result<Unit> Sync() override;
   Result<std::vector<LogEntry>> ReadFrom(uint64_t after, size_t limit) override;
   Result<Unit> WriteSnapshot(uint64_t lsn, std::string_view bytes) override;
   Result<std::optional<SnapshotRecord>> LatestSnapshot() override;
@@ -77,6 +80,11 @@ class SQLiteStore final : public Store {
   Result<Unit> WriteEntries(const std::vector<std::string>& entries);
   // REQUIRES: write_mu_ held.
   void RollBackIfOpen();
+  // REQUIRES: write_mu_ held. fsyncs the WAL if a commit since the last one needs it; on failure
+  // the store is broken for good (see Append).
+  Result<Unit> SyncWal();
+  // REQUIRES: write_mu_ held. The store_sync error once broken_.
+  Result<Unit> CheckWritable() const;
   // The one archived job a WHERE clause with its ?1 bound by `bind` selects, if any.
   Result<std::optional<ArchivedJob>> FindArchivedWhere(const char* where,
                                                        const std::function<int(sqlite3_stmt*)>& bind);
@@ -95,6 +103,8 @@ class SQLiteStore final : public Store {
   Statement max_seq_, insert_event_, append_, read_from_, insert_part_, insert_snapshot_,
       latest_snapshot_, read_parts_;
   uint64_t last_lsn_ = 0;   // GUARDED_BY(write_mu_): of the log, compacted entries included
+  bool unsynced_ = false;   // GUARDED_BY(write_mu_): committed since the last fsync of the WAL
+  std::string broken_;      // GUARDED_BY(write_mu_): why the store refuses writes; "" when fine
 
   std::mutex read_mu_;
   Connection reader_;       // GUARDED_BY(read_mu_)

@@ -4,8 +4,8 @@
 // log with its global `seq`, for `rota events` and the live stream). Restart = the latest snapshot
 // + replay of the log after it; the log below the oldest kept snapshot is compacted away.
 //
-// The engine batches one loop turn into one Append (a natural group commit) and answers nobody
-// before it returns. Events are derived: a replay derives them again, so they are written after
+// The engine batches one loop turn into one durable append (a natural group commit) and answers
+// nobody before it is durable. Events are derived: a replay derives them again, so they are written after
 // the changes that caused them, and need not be durable before anyone is answered.
 //
 // Implementations: MemoryStore (tests), SQLiteStore (the default: one file, WAL),
@@ -105,13 +105,23 @@ struct StoredState {
   uint64_t last_seq = 0;
 };
 
+// When an Append must be durable: before it returns (kNow), or by the next durable Append or Sync
+// (kLater: the server appends a batch's requests so, applies them, and appends the scheduling
+// slice they made room for with kNow, one fsync for both). Appends reach the disk in order either
+// way: a crash keeps a prefix of them.
+enum class Durability { kNow, kLater };
+
 class Store {
  public:
   virtual ~Store() = default;
-  // Appends `entries` after the last entry, atomically; durable when it returns ok. Returns the
-  // lsn of the last entry appended (of the log's last entry, when `entries` is empty). On error
-  // nothing of it is appended. Error code: "store_io".
-  virtual Result<uint64_t> Append(const std::vector<std::string>& entries) = 0;
+  // Appends `entries` after the last entry, atomically. Returns the lsn of the last entry appended
+  // (of the log's last entry, when `entries` is empty). On error code "store_io" nothing of it is
+  // appended; on "store_sync" it was appended but could not be made durable, and the store
+  // refuses every later write (a restart recovers from what the disk holds).
+  virtual Result<uint64_t> Append(const std::vector<std::string>& entries,
+                                  Durability durability = Durability::kNow) = 0;
+  // Makes every append so far durable. Error "store_sync", as for Append.
+  virtual Result<Unit> Sync() = 0;
   // Entries with lsn > `after`, in lsn order, at most `limit` of them.
   virtual Result<std::vector<LogEntry>> ReadFrom(uint64_t after, size_t limit) = 0;
   // Keeps a snapshot of the state at `lsn`, then drops all but the newest kKeptSnapshots and the

@@ -169,35 +169,22 @@ class FakeTransport final : public AgentTransport {
     cv_.wait_for(lock, wait,
                  [&] { return cancelled_ || !work_.assign.empty() || !work_.signal.empty(); });
     if (cancelled_) return MakeError(kCancelled, "stopping");
-    WorkAnswer answer;
-    const size_t n = std::min(work_.assign.size(), static_cast<size_t>(max));
-    answer.assign.assign(work_.assign.begin(), work_.assign.begin() + n);
-    work_.assign.erase(work_.assign.begin(), work_.assign.begin() + n);
-    answer.signal = std::exchange(work_.signal, {});
+    return TakeWork(max);
+  }
+  // The agent's reports with a request for work: their results, then what is queued.
+  Result<WorkAnswer> Exchange(const std::string& agent, std::span<const RunReport> reports,
+                              int max) override {
+    std::lock_guard lock(mu_);
+    Result<std::vector<ReportResult>> results = Record(agent, reports);
+    if (!results) return results.error();
+    WorkAnswer answer = TakeWork(max);
+    answer.results = std::move(results).value();
     return answer;
   }
   Result<std::vector<ReportResult>> PostStatus(const std::string& agent,
                                                std::span<const RunReport> reports) override {
     std::lock_guard lock(mu_);
-    EXPECT_EQ(agent, "node1");
-    ++status_calls_;
-    if (fail_status_ > 0) {
-      --fail_status_;
-      return MakeError(kUnreachable, "cannot reach http://fake: Connection refused");
-    }
-    std::vector<ReportResult> results;
-    for (const RunReport& report : reports) {
-      if (stale_.contains(report.run)) {
-        events_.push_back("stale " + std::to_string(report.run));
-        results.push_back({report.run, false, kStaleRun, "stale"});
-        continue;
-      }
-      reports_.push_back(report);
-      events_.push_back("status " + std::to_string(report.run));
-      results.push_back({report.run, true, "", ""});
-    }
-    cv_.notify_all();
-    return results;
+    return Record(agent, reports);
   }
   Result<Unit> PostLog(RunId run, Epoch epoch, std::string_view log) override {
     std::lock_guard lock(mu_);
@@ -218,6 +205,38 @@ class FakeTransport final : public AgentTransport {
   }
 
  private:
+  // REQUIRES: mu_ held.
+  WorkAnswer TakeWork(int max) {
+    WorkAnswer answer;
+    const size_t n = std::min(work_.assign.size(), static_cast<size_t>(max));
+    answer.assign.assign(work_.assign.begin(), work_.assign.begin() + n);
+    work_.assign.erase(work_.assign.begin(), work_.assign.begin() + n);
+    answer.signal = std::exchange(work_.signal, {});
+    return answer;
+  }
+  // REQUIRES: mu_ held.
+  Result<std::vector<ReportResult>> Record(const std::string& agent, std::span<const RunReport> reports) {
+    EXPECT_EQ(agent, "node1");
+    ++status_calls_;
+    if (fail_status_ > 0) {
+      --fail_status_;
+      return MakeError(kUnreachable, "cannot reach http://fake: Connection refused");
+    }
+    std::vector<ReportResult> results;
+    for (const RunReport& report : reports) {
+      if (stale_.contains(report.run)) {
+        events_.push_back("stale " + std::to_string(report.run));
+        results.push_back({report.run, false, kStaleRun, "stale"});
+        continue;
+      }
+      reports_.push_back(report);
+      events_.push_back("status " + std::to_string(report.run));
+      results.push_back({report.run, true, "", ""});
+    }
+    cv_.notify_all();
+    return results;
+  }
+
   std::mutex mu_;
   std::condition_variable cv_;
   WorkAnswer work_;
@@ -755,6 +774,11 @@ TEST_F(AgentHttpTransportTest, SpeaksTheAgentRoutesOfTheApiDocument) {
        }},
       {"POST /v1/agents/node 1/status",
        [](const HttpRequest&) { return Answer(200, R"({"results": [{"run": 78, "ok": true}]})"); }},
+      {"POST /v1/agents/node 1/work",
+       [](const HttpRequest&) {
+         return Answer(200, R"({"results": [{"run": 78, "ok": true}],
+                               "assign": [{"run": 79, "epoch": 3, "command": "true"}], "signal": []})");
+       }},
       {"POST /v1/runs/78/log",
        [](const HttpRequest&) {
          return Answer(409,
@@ -789,13 +813,20 @@ TEST_F(AgentHttpTransportTest, SpeaksTheAgentRoutesOfTheApiDocument) {
   ASSERT_TRUE(results.ok()) << results.error().message;
   EXPECT_TRUE((*results)[0].ok);
 
+  Result<WorkAnswer> exchanged = transport.Exchange("node 1", {&report, 1}, 9);
+  ASSERT_TRUE(exchanged.ok()) << exchanged.error().message;
+  ASSERT_EQ(exchanged->results.size(), 1u);
+  EXPECT_TRUE(exchanged->results[0].ok);
+  ASSERT_EQ(exchanged->assign.size(), 1u);
+  EXPECT_EQ(exchanged->assign[0].run, 79u);
+
   Result<Unit> log = transport.PostLog(78, 3, "line 1\n");
   ASSERT_FALSE(log.ok());
   EXPECT_EQ(log.error().code, kStaleRun);
   EXPECT_FALSE(IsTransient(log.error()));
 
-  std::vector<Seen> seen = WaitForRequests([](const auto& s) { return s.size() >= 5; });
-  ASSERT_EQ(seen.size(), 5u);
+  std::vector<Seen> seen = WaitForRequests([](const auto& s) { return s.size() >= 6; });
+  ASSERT_EQ(seen.size(), 6u);
   EXPECT_EQ(nlohmann::json::parse(seen[0].body),
             nlohmann::json::parse(R"({"name": "node 1", "cores": 8.0, "memory": 0, "gpus": 0,
                 "tags": [], "pools": [], "running": [{"run": 77, "epoch": 3}]})"));
@@ -803,8 +834,11 @@ TEST_F(AgentHttpTransportTest, SpeaksTheAgentRoutesOfTheApiDocument) {
   EXPECT_EQ(seen[2].method, "GET");
   EXPECT_EQ(seen[2].target, "/v1/agents/node%201/work?wait=1s500ms&max=7");
   EXPECT_EQ(nlohmann::json::parse(seen[3].body)["reports"][0]["run"], 78);
-  EXPECT_EQ(seen[4].target, "/v1/runs/78/log?epoch=3&offset=0");
-  EXPECT_EQ(seen[4].body, "line 1\n");
+  EXPECT_EQ(seen[4].method, "POST");
+  EXPECT_EQ(seen[4].target, "/v1/agents/node%201/work?wait=0&max=9");
+  EXPECT_EQ(nlohmann::json::parse(seen[4].body)["reports"][0]["run"], 78);
+  EXPECT_EQ(seen[5].target, "/v1/runs/78/log?epoch=3&offset=0");
+  EXPECT_EQ(seen[5].body, "line 1\n");
 }
 
 TEST_F(AgentHttpTransportTest, AnAbsentServerIsATransientError) {
@@ -838,8 +872,10 @@ TEST_F(AgentHttpTransportTest, AnAgentRunsWorkFromAnHttpServer) {
              "command": "echo {frames}; exit 2", "shell": true, "argv": [], "env": {},
              "cwd": ""}], "signal": []})");
        }},
-      {"POST /v1/agents/node1/status",
-       [](const HttpRequest&) { return Answer(200, R"({"results": [{"run": 5, "ok": true}]})"); }},
+      {"POST /v1/agents/node1/work",
+       [](const HttpRequest&) {
+         return Answer(200, R"({"results": [{"run": 5, "ok": true}], "assign": [], "signal": []})");
+       }},
       {"POST /v1/runs/5/log", [](const HttpRequest&) { return Answer(200, "{}"); }},
   });
   AgentConfig config;
@@ -853,9 +889,10 @@ TEST_F(AgentHttpTransportTest, AnAgentRunsWorkFromAnHttpServer) {
   ASSERT_TRUE(agent->RecoverLeftovers().ok());
   ASSERT_TRUE(agent->Register().ok());
   agent->Start();
+  // The exit is reported in a request for work (POST), after the log was shipped.
   auto has_status = [](const std::vector<Seen>& seen) {
     for (const Seen& s : seen) {
-      if (s.target == "/v1/agents/node1/status") return true;
+      if (s.method == "POST" && s.target.starts_with("/v1/agents/node1/work")) return true;
     }
     return false;
   };
@@ -866,7 +903,7 @@ TEST_F(AgentHttpTransportTest, AnAgentRunsWorkFromAnHttpServer) {
   std::string log_body, status_body;
   for (const Seen& s : seen) {
     if (s.target.starts_with("/v1/runs/5/log")) log_body = s.body;
-    if (s.target == "/v1/agents/node1/status") status_body = s.body;
+    if (s.method == "POST" && s.target.starts_with("/v1/agents/node1/work")) status_body = s.body;
   }
   EXPECT_EQ(log_body, "4-6\n");
   EXPECT_EQ(nlohmann::json::parse(status_body),

@@ -159,14 +159,24 @@ TEST(SQLiteStoreTest, SaysWhichFileItCouldNotCreate) {
 
 constexpr uint64_t kCrashCommits = 200;
 
-// The child of the crash test: appends one batch after another and acknowledges each on `ack_fd`
-// only once Append has returned ok, as the server answers a client. Returns the exit status.
+// The child of the crash test: appends one batch after another as the server does, and
+// acknowledges each on `ack_fd` only once it is durable, as the server answers a client: some
+// with Durability::kNow, some with kLater made durable by the next kNow append, some by a Sync.
+// Returns the exit status.
 int CommitAndAcknowledge(const std::string& path, int ack_fd) {
   Result<std::unique_ptr<SQLiteStore>> store = SQLiteStore::Open(path);
   if (!store.ok()) return 2;
+  std::vector<uint64_t> unacknowledged;
   for (uint64_t seq = 1; seq <= kCrashCommits; ++seq) {
-    if (!(*store)->Append({Entry(seq)}).ok()) return 3;
-    if (write(ack_fd, &seq, sizeof seq) != sizeof seq) return 4;
+    const Durability durability = seq % 3 == 0 ? Durability::kNow : Durability::kLater;
+    if (!(*store)->Append({Entry(seq)}, durability).ok()) return 3;
+    unacknowledged.push_back(seq);
+    if (seq % 3 == 2) continue;   // the next append makes it durable
+    if (seq % 3 == 1 && !(*store)->Sync().ok()) return 5;
+    for (uint64_t acked : unacknowledged) {
+      if (write(ack_fd, &acked, sizeof acked) != sizeof acked) return 4;
+    }
+    unacknowledged.clear();
   }
   return 0;
 }

@@ -93,6 +93,18 @@ TYPED_TEST(StoreContractTest, AppendedEntriesComeBackInLsnOrderAPageAtATime) {
   EXPECT_EQ(this->Log(3, 10), Log{});
 }
 
+TYPED_TEST(StoreContractTest, AppendsThatWaitForALaterSyncAreInTheLogAtOnceAndInOrder) {
+  Result<uint64_t> later = this->store_->Append({Entry(1)}, Durability::kLater);
+  ASSERT_TRUE(later.ok()) << later.error().message;
+  EXPECT_EQ(*later, 1u);
+  EXPECT_EQ(this->MustAppend({Entry(2)}), 2u);
+  ASSERT_TRUE(this->store_->Append({Entry(3)}, Durability::kLater).ok());
+  ASSERT_TRUE(this->store_->Sync().ok());
+  ASSERT_TRUE(this->store_->Sync().ok()) << "a Sync with nothing to sync is fine";
+  using Log = std::vector<std::pair<uint64_t, std::string>>;
+  EXPECT_EQ(this->Log(0, 10), (Log{{1, Entry(1)}, {2, Entry(2)}, {3, Entry(3)}}));
+}
+
 TYPED_TEST(StoreContractTest, AnEmptyAppendChangesNothingAndAnswersTheLastLsn) {
   EXPECT_EQ(this->MustAppend({}), 0u);
   this->MustAppend({Entry(1)});

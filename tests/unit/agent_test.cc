@@ -629,28 +629,54 @@ TEST(AgentRunJournalTest, RecordsReadsBackAndRemovesEntries) {
   EXPECT_FALSE(ParseJournalLine("start x\n").ok());
 }
 
-TEST(AgentRunJournalTest, SkipsALineCutShortAndRewritesItselfWithTheLiveRuns) {
+TEST(AgentRunJournalTest, GrowsPastItsFirstSlotsAndReadsBackOnlyMarkedOnes) {
   testing::ScratchDir scratch;
   const std::string dir = scratch.File("runs");
   {
     RunJournal journal(dir);
     ASSERT_TRUE(journal.Open().ok());
-    for (RunId run = 1; run <= RunJournal::kRewriteAfter + 10; ++run) {
-      ASSERT_TRUE(journal.Record({run, 1, 100, 0, 0, "/logs/x.log"}).ok());
-      if (run != 5) journal.Remove(run);
+    for (RunId run = 1; run <= 300; ++run) ASSERT_TRUE(journal.Record({run, 1, 100, 0, 0, "/logs/x.log"}).ok());
+    for (RunId run = 1; run <= 300; ++run) {
+      if (run % 100 != 5) journal.Remove(run);
     }
     ASSERT_TRUE(journal.Record({99999, 1, 100, 0, 0, ""}).ok());
+    ASSERT_TRUE(journal.Record({88888, 1, 100, 0, 0, "/" + std::string(2000, 'p')}).ok());
+  }   // as a kill -9 leaves it: nothing flushed or closed on purpose
+  const auto size = fs::file_size(dir + "/journal");
+  EXPECT_EQ(size % RunJournal::kSlot, 0u);
+  // A slot being filled when the agent died: its text is there, its mark not yet.
+  {
+    std::fstream file(dir + "/journal", std::ios::in | std::ios::out | std::ios::binary);
+    file.seekp(static_cast<std::streamoff>(size - RunJournal::kSlot));
+    file << "-tart 77 1 1 0 0 /logs/y.log";
   }
-  // Rewritten once kRewriteAfter runs were done: what is left is the few lines since.
-  EXPECT_LT(fs::file_size(dir + "/journal"), 1000u);
-  std::ofstream(dir + "/journal", std::ios::app) << "start 77 1 1";   // a crash mid-line
   RunJournal again(dir);
   Result<std::vector<JournalEntry>> entries = again.Open();
+  ASSERT_TRUE(entries.ok());
+  std::vector<RunId> runs;
+  for (const JournalEntry& e : *entries) runs.push_back(e.run);
+  EXPECT_THAT(runs, ElementsAre(5, 105, 205, 88888, 99999));
+  EXPECT_EQ((*entries)[0].log_path, "/logs/x.log");
+  EXPECT_EQ((*entries)[3].log_path, "") << "a path too long for a slot is left out, not the run";
+  EXPECT_LT(fs::file_size(dir + "/journal"), size) << "started afresh with the live runs only";
+}
+
+TEST(AgentRunJournalTest, ReadsTheLinesAnOlderAgentLeft) {
+  testing::ScratchDir scratch;
+  const std::string dir = scratch.File("runs");
+  fs::create_directories(dir);
+  std::ofstream(dir + "/journal") << "start 5 1 100 0 0 /logs/x.log\nstart 6 1 101 0 0 \ndone 6\n"
+                                  << "start 7 2 102 0 0 /logs/z.log\nstart 77 1 1";   // a crash mid-line
+  RunJournal journal(dir);
+  Result<std::vector<JournalEntry>> entries = journal.Open();
   ASSERT_TRUE(entries.ok());
   ASSERT_EQ(entries->size(), 2u);
   EXPECT_EQ((*entries)[0].run, 5u);
   EXPECT_EQ((*entries)[0].log_path, "/logs/x.log");
-  EXPECT_EQ((*entries)[1].run, 99999u);
+  EXPECT_EQ((*entries)[1].epoch, 2u);
+  journal.Remove(5);
+  ASSERT_EQ(RunJournal::Read(dir)->size(), 1u) << "rewritten in slots, and kept up to date";
+  EXPECT_EQ((*RunJournal::Read(dir))[0].run, 7u);
 }
 
 TEST(AgentResourcesTest, DetectsPositiveCoresAndMemory) {

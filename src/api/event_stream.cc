@@ -28,6 +28,13 @@ void EventStream::Open(uint64_t since, bool follow, std::shared_ptr<HttpExchange
     last = page->back().seq;
     exchange->Send(std::move(chunk));
   }
+  std::string chunk;
+  for (const EventRecord& e : recent_) {
+    if (e.seq <= last) continue;
+    AppendSseMessage(e, chunk);
+    last = e.seq;
+  }
+  if (!chunk.empty()) exchange->Send(std::move(chunk));
   if (!follow) {
     exchange->End();
     return;
@@ -35,8 +42,11 @@ void EventStream::Open(uint64_t since, bool follow, std::shared_ptr<HttpExchange
   subscribers_.push_back({std::move(exchange), last});
 }
 
-void EventStream::Publish(const std::vector<EventRecord>& events) {
+void EventStream::Publish(const std::vector<EventRecord>& events, uint64_t stored_through) {
   if (events.empty()) return;
+  stored_through_ = std::max(stored_through_, stored_through);
+  recent_.insert(recent_.end(), events.begin(), events.end());
+  while (recent_.size() > kRecent && recent_.front().seq <= stored_through_) recent_.pop_front();
   subscribers_.erase(std::remove_if(subscribers_.begin(), subscribers_.end(),
                                     [](const Subscriber& s) { return s.exchange->closed(); }),
                      subscribers_.end());

@@ -169,7 +169,9 @@ Result<Unit> ServerCore::ImportLegacy() {
   }
   apply(clock_.UnixMicros(), change::EpochStarted{epoch, state.last_seq});
   events_.skip_through = std::max(skip, state.last_seq);
-  events_.pending.clear();
+  stored_seq_ = std::max(stored_seq_, state.last_seq);
+  events_.unstored.clear();
+  events_.fresh.clear();
   Result<uint64_t> appended = store_.ImportLegacy(entries);
   if (!appended.ok()) return appended.error();
   imported_through_ = *appended;

@@ -28,7 +28,8 @@ void ServerCore::EventLog::Publish(const Event& event) {
   record.seq = event.seq;
   record.ts_us = event.ts_us;
   AppendEventJson(event, record.json);
-  pending.push_back(std::move(record));
+  fresh.push_back(record);
+  unstored.push_back(std::move(record));
 }
 
 void ServerCore::Propose(Change change, std::function<void(const Error&)> fail,
@@ -48,7 +49,8 @@ bool ServerCore::CommitProposals(Durability durability) {
   for (const Proposal& p : batch) {
     for (const Change& c : p.changes) entries.push_back(EncodeChange(c));
   }
-  Result<uint64_t> appended = store_.Append(entries, durability);
+  // The events derived so far ride along: no transaction of their own.
+  Result<uint64_t> appended = store_.Append(entries, durability, events_.unstored);
   if (!appended.ok() && appended.error().code == "store_sync") {
     fatal_ = appended.error().message;   // appended, yet not applied here: stop
     return false;
@@ -69,6 +71,9 @@ bool ServerCore::CommitProposals(Durability durability) {
     return false;
   }
   last_commit_error_.clear();
+  if (!events_.unstored.empty()) stored_seq_ = std::max(stored_seq_, events_.unstored.back().seq);
+  events_.unstored.clear();
+  appended_ += entries.size();
   uint64_t lsn = *appended - entries.size();
   for (Proposal& p : batch) {
     for (Change& c : p.changes) {
@@ -87,9 +92,24 @@ bool ServerCore::MakeDurable() {
 }
 
 void ServerCore::FollowStored() {
-  if (!events_.pending.empty() || !archive_pending_.empty()) return;
-  for (auto& [lsn, change] : unstored_) snapshotter_->Follow(lsn, std::move(change));
-  unstored_.clear();
+  if (!archive_pending_.empty()) return;
+  size_t followed = 0;
+  for (AppliedChange& applied : unstored_) {
+    if (applied.seq_after > stored_seq_) break;
+    snapshotter_->Follow(applied.lsn, std::move(applied.change));
+    ++followed;
+  }
+  unstored_.erase(unstored_.begin(), unstored_.begin() + static_cast<ptrdiff_t>(followed));
+}
+
+void ServerCore::StoreEvents() {
+  if (events_.unstored.empty()) return;
+  if (Result<Unit> written = store_.WriteEvents(events_.unstored); !written.ok()) {
+    ++event_writes_failed_;   // kept, and tried again later
+    return;
+  }
+  stored_seq_ = std::max(stored_seq_, events_.unstored.back().seq);
+  events_.unstored.clear();
 }
 
 std::optional<JobId> ServerCore::FindJob(const std::string& ref) const {
@@ -247,10 +267,11 @@ void ServerCore::PutConfig(const std::map<std::string, std::string>& values,
           [this, done] { GetConfig(done); });
 }
 
-std::vector<EventRecord> ServerCore::AfterBatch() {
-  if (!fatal_.empty()) return {};
+void ServerCore::AfterBatch() {
+  if (!fatal_.empty()) return;
   const auto start = std::chrono::steady_clock::now();
   const bool had_changes = !proposals_.empty();
+  const uint64_t appended_before = appended_;
   // The batch's requests and what time made due, and a scheduling slice. Async: the slice comes
   // from an earlier snapshot anyway, so it joins the same append. Sync: it is decided on the
   // state the requests leave, in a second append, so that what a report freed is placed in this
@@ -270,7 +291,7 @@ std::vector<EventRecord> ServerCore::AfterBatch() {
   } else if (CommitProposals(Durability::kLater)) {
     if (!propose_slice() || !CommitProposals(Durability::kNow)) MakeDurable();
   }
-  if (!fatal_.empty()) return {};   // nothing is answered: the server stops
+  if (!fatal_.empty()) return;   // nothing is answered: the server stops
   for (double seconds : engine_.TakeSchedDurations()) sched_seconds_.Observe("", seconds);
   engine_.FireEffects(clock_.UnixMicros());
   hub_.Deliver();
@@ -287,20 +308,16 @@ std::vector<EventRecord> ServerCore::AfterBatch() {
   if (!archive_pending_.empty()) {   // derived too: a failure keeps them for the next batch
     if (store_.WriteArchive(archive_pending_).ok()) archive_pending_.clear();
   }
+  // Idle (nothing appended): no append takes the events along, so they go on their own.
+  if (appended_ == appended_before) StoreEvents();
   // The events before the answers: a client that reads events after its answer finds them.
-  if (!events_.pending.empty()) {
-    if (Result<Unit> written = store_.WriteEvents(events_.pending); !written.ok()) {
-      ++event_writes_failed_;   // kept, and tried again after the next batch
-      deferred_.RunAll();
-      return {};
-    }
-  }
+  if (publisher_ && !events_.fresh.empty()) publisher_(std::exchange(events_.fresh, {}), stored_seq_);
+  events_.fresh.clear();
   deferred_.RunAll();
   FollowStored();
   if (had_changes) {
     cycle_seconds_.Observe("", std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   }
-  return std::exchange(events_.pending, {});
 }
 
 }  // namespace rota

@@ -5,9 +5,10 @@
 // AgentHub that hands runs to agents.
 // A method that changes state proposes a Change with what to answer once it is applied; after the
 // loop batch, AfterBatch() appends every proposal of the batch to the store's log in one durable
-// append (a group commit), applies them to the engine in that order, and only then answers. The
-// events the engine derived are written to the store after that, and returned for the live stream.
-// A read answers from the engine as it is, in the same batch.
+// append (a group commit), applies them to the engine in that order, hands the events the engine
+// derived to the live stream, and only then answers. The store gets those events with the next
+// append (or on their own once the server is idle): they are derived, and a restart derives any
+// it lacks again. A read answers from the engine as it is, in the same batch.
 //
 // Loop thread only; every Answer is called on it, once.
 #pragma once
@@ -108,11 +109,16 @@ class ServerCore {
   void StoreLog(RunId run, uint64_t epoch, const std::string& agent, std::string bytes,
                 Answer<Unit> done);
 
+  // Where the events each batch derived go (the live stream), before anyone is answered, with the
+  // highest seq the store holds by then (those above it are not stored yet). Optional.
+  using EventPublisher = std::function<void(std::vector<EventRecord> events, uint64_t stored_through)>;
+  void set_event_publisher(EventPublisher publisher) { publisher_ = std::move(publisher); }
+
   // After each loop batch: what time made due and a scheduling slice are proposed too; then one
-  // append, the changes applied, work to agents, waits that were reached, the answers, and the
-  // derived events written (and returned, for the live stream). When the append fails, every
-  // request of the batch is answered store_unavailable and nothing of it is applied.
-  std::vector<EventRecord> AfterBatch();
+  // append, the changes applied, work to agents, waits that were reached, the events published,
+  // the answers. When the append fails, every request of the batch is answered store_unavailable
+  // and nothing of it is applied.
+  void AfterBatch();
 
   // Why the server must stop, once the store could not make its log durable ("" until then):
   // what it applied since may not survive, so it answers nothing more.
@@ -149,9 +155,13 @@ class ServerCore {
   // Makes what was appended with Durability::kLater durable; false (and fatal_) when it cannot.
   bool MakeDurable();
   // `change`, at `lsn`, was just applied: it goes to the snapshotter once what it derived is
-  // stored (FollowStored, after a batch's events and archive were written).
-  void Applied(uint64_t lsn, Change change) { unstored_.emplace_back(lsn, std::move(change)); }
+  // stored (FollowStored): a snapshot that covered it without its events would lose them.
+  void Applied(uint64_t lsn, Change change) {
+    unstored_.push_back({lsn, std::move(change), engine_.last_seq()});
+  }
   void FollowStored();
+  // Stores the derived events on their own (the server is idle).
+  void StoreEvents();
 
   // The engine id of "42" or of the newest job named "shot-010" in memory (not retired).
   std::optional<JobId> FindJob(const std::string& ref) const;
@@ -172,7 +182,13 @@ class ServerCore {
    public:
     void Publish(const Event& event) override;
     uint64_t skip_through = 0;
-    std::vector<EventRecord> pending;
+    std::vector<EventRecord> unstored;   // not in the store yet, in seq order
+    std::vector<EventRecord> fresh;      // derived in this batch: for the live stream
+  };
+  struct AppliedChange {
+    uint64_t lsn;
+    Change change;
+    uint64_t seq_after;   // the engine's event seq once it was applied
   };
   Result<Unit> ImportLegacy();
   bool Reached(const PendingWait& wait) const;
@@ -194,7 +210,10 @@ class ServerCore {
   std::vector<ArchivedJob> archive_pending_;   // written with the events of the batch
   uint64_t imported_through_ = 0;   // log entries ImportLegacy applied already
   std::unique_ptr<Snapshotter> snapshotter_;
-  std::vector<std::pair<uint64_t, Change>> unstored_;   // applied, derived data not yet stored
+  std::vector<AppliedChange> unstored_;   // applied, derived data not yet stored
+  uint64_t stored_seq_ = 0;               // the highest event seq the store holds
+  uint64_t appended_ = 0;                 // log entries this process appended
+  EventPublisher publisher_;
   std::unordered_map<uint64_t, PendingWait> waits_;
   // Active runs an agent's heartbeats did not list, and how many heartbeats in a row missed them.
   std::unordered_map<RunId, int> missing_;

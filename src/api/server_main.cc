@@ -128,12 +128,13 @@ int RunServer(const ServerOptions& options) {
   }
 
   bool stop = false;
+  core.set_event_publisher([&server, &events](std::vector<EventRecord> batch, uint64_t stored_through) {
+    auto shared = std::make_shared<std::vector<EventRecord>>(std::move(batch));
+    server.Post([&events, shared, stored_through] { events.Publish(*shared, stored_through); });
+  });
   auto publish = [&] {
-    std::vector<EventRecord> committed = core.AfterBatch();
+    core.AfterBatch();
     if (!core.fatal().empty()) stop = true;
-    if (committed.empty()) return;
-    auto shared = std::make_shared<std::vector<EventRecord>>(std::move(committed));
-    server.Post([&events, shared] { events.Publish(*shared); });
   };
   loop.Run(
       core.engine(), [&stop](const Engine&) { return stop; }, publish,

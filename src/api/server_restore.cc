@@ -9,6 +9,7 @@ Result<Unit> ServerCore::Restore(const std::map<std::string, std::string>& setti
   Result<uint64_t> last_seq = store_.LastEventSeq();
   if (!last_seq.ok()) return last_seq.error();
   events_.skip_through = *last_seq;
+  stored_seq_ = *last_seq;
   engine_.BeginReplay();
   Result<std::optional<SnapshotRecord>> snapshot = store_.LatestSnapshot();
   if (!snapshot.ok()) return snapshot.error();
@@ -49,8 +50,10 @@ Result<Unit> ServerCore::Restore(const std::map<std::string, std::string>& setti
     return MakeError("store_io", fatal_.empty() ? last_commit_error_ : fatal_);
   }
   events_.skip_through = 0;
-  if (Result<Unit> written = store_.WriteEvents(events_.pending); !written.ok()) return written;
-  events_.pending.clear();
+  if (Result<Unit> written = store_.WriteEvents(events_.unstored); !written.ok()) return written;
+  if (!events_.unstored.empty()) stored_seq_ = std::max(stored_seq_, events_.unstored.back().seq);
+  events_.unstored.clear();
+  events_.fresh.clear();   // stored, and anyone who opens the stream reads them from the store
   FollowStored();
   return Unit{};
 }

@@ -27,6 +27,21 @@ sched::Amount FreeOf(const HostState& h) {
           h.info.total.gpus - h.used.gpus};
 }
 
+// How many instances needing `need` could fit into `room` in all, at most (none are placed
+// across hosts, so this is only a bound). SIZE_MAX when they need nothing.
+size_t FitCount(const sched::Amount& need, const sched::Amount& room) {
+  size_t fit = SIZE_MAX;
+  auto limit = [&fit](double have, double each) {
+    if (each <= 0) return;
+    const double n = std::floor(std::max(0.0, have) / each + 1e-9);
+    fit = std::min(fit, n >= double(SIZE_MAX) ? SIZE_MAX : static_cast<size_t>(n));
+  };
+  limit(room.cores, need.cores);
+  limit(static_cast<double>(room.memory), static_cast<double>(need.memory));
+  limit(room.gpus, need.gpus);
+  return fit;
+}
+
 }  // namespace
 
 uint32_t Engine::QueueIndex(const std::string& name) {
@@ -148,11 +163,23 @@ sched::Snapshot Engine::BaseSnapshot() const {
 
 // Pending work, one group per task with ready instances, within each job pool's max_workers. A
 // gang task is offered only when every one of its instances is ready and fits the job pool.
+// A group of single instances holds no more of them than could fit into the whole farm's free
+// room (its whole room, when preemption may make more), so that a cycle after one run ended
+// costs what can be placed, not what is pending.
 sched::Snapshot Engine::CycleSnapshot() {
   UpdateHistory();
   sched::Snapshot snap = BaseSnapshot();
+  sched::Amount room_in_farm;
+  for (const sched::HostView& h : snap.hosts) {
+    if (!h.alive) continue;
+    const sched::Amount& have = snap.preemption == sched::Preemption::kOff ? h.free : h.total;
+    room_in_farm.cores += have.cores;
+    room_in_farm.memory += have.memory;
+    room_in_farm.gpus += have.gpus;
+  }
   std::map<std::vector<std::string>, uint32_t> tag_index;
   std::unordered_set<uint64_t> offered;
+  std::vector<size_t> group_cap;   // per group of snap.pending
   for (PoolState& pool : pools_) {
     while (!pool.ready.empty()) {   // entries no longer ready are dropped from the front
       const uint64_t ref = pool.ready.front();
@@ -174,8 +201,12 @@ sched::Snapshot Engine::CycleSnapshot() {
       if (inst.status != InstanceStatus::kReady || !offered.insert(ref).second) continue;
       const uint64_t key = Ref(id, inst.task);
       sched::PendingGroup* group = nullptr;
+      size_t cap = 0;
       for (size_t g = first_group; g < snap.pending.size(); ++g) {
-        if (snap.pending[g].key == key) group = &snap.pending[g];
+        if (snap.pending[g].key == key) {
+          group = &snap.pending[g];
+          cap = group_cap[g];
+        }
       }
       if (group == nullptr) {
         const TaskState& task = job.tasks[inst.task];
@@ -194,16 +225,20 @@ sched::Snapshot Engine::CycleSnapshot() {
           if (added) snap.tag_sets.push_back(spec.resources.tags);
           group->tags = it->second;
         }
+        cap = group->gang ? SIZE_MAX : FitCount(group->need, room_in_farm);
+        group_cap.push_back(cap);
       }
+      if (group->instances.size() >= cap) continue;
       group->instances.push_back(i);
       --room;
     }
+    // Out: groups that nothing of could fit, and gangs not ready whole.
     for (size_t g = snap.pending.size(); g-- > first_group;) {
       const sched::PendingGroup& group = snap.pending[g];
-      if (!group.gang) continue;
       const TaskState& task = jobs_[group.key >> 32]->tasks[static_cast<uint32_t>(group.key)];
-      if (group.instances.size() < task.instance_count) {
+      if (group.instances.empty() || (group.gang && group.instances.size() < task.instance_count)) {
         snap.pending.erase(snap.pending.begin() + static_cast<ptrdiff_t>(g));
+        group_cap.erase(group_cap.begin() + static_cast<ptrdiff_t>(g));
       }
     }
   }

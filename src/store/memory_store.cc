@@ -4,11 +4,23 @@
 
 namespace rota {
 
-Result<uint64_t> MemoryStore::Append(const std::vector<std::string>& entries, Durability) {
+Result<uint64_t> MemoryStore::Append(const std::vector<std::string>& entries, Durability,
+                                     std::span<const EventRecord> events) {
   std::lock_guard<std::mutex> lock(mu_);
   if (fail_appends) return MakeError("store_io", "could not append to memory: refused (a test)");
+  if (fail_event_writes && !events.empty()) {
+    return MakeError("store_io", "could not write events to memory: refused (a test)");
+  }
   for (const std::string& bytes : entries) log_.push_back(LogEntry{++last_lsn_, bytes});
+  AddEvents(events);
   return last_lsn_;
+}
+
+void MemoryStore::AddEvents(std::span<const EventRecord> events) {
+  for (const EventRecord& event : events) {
+    if (!events_.empty() && event.seq <= events_.back().seq) continue;   // derived again
+    events_.push_back(event);
+  }
 }
 
 Result<std::vector<LogEntry>> MemoryStore::ReadFrom(uint64_t after, size_t limit) {
@@ -37,10 +49,7 @@ Result<std::optional<SnapshotRecord>> MemoryStore::LatestSnapshot() {
 Result<Unit> MemoryStore::WriteEvents(const std::vector<EventRecord>& events) {
   std::lock_guard<std::mutex> lock(mu_);
   if (fail_event_writes) return MakeError("store_io", "could not write events to memory: refused (a test)");
-  for (const EventRecord& event : events) {
-    if (!events_.empty() && event.seq <= events_.back().seq) continue;   // derived again
-    events_.push_back(event);
-  }
+  AddEvents(events);
   return Unit{};
 }
 

@@ -1,7 +1,8 @@
 // MemoryStore: a Store that keeps everything in process memory, for unit tests (`rota run` needs
 // no store: it applies its changes without a log). Same semantics as SQLiteStore, checked by the same contract test
 // suite; "durable" here means "until the object is destroyed". `fail_appends` makes every Append
-// fail (store_io), for tests of what the server does when its store refuses.
+// fail (store_io), for tests of what the server does when its store refuses; `fail_event_writes`
+// every write of events (an Append that carries some too).
 //
 // Thread-safe: every method takes one mutex, so EventsSince may be called from API threads while
 // the engine loop appends.
@@ -25,7 +26,8 @@ class MemoryStore final : public Store {
   MemoryStore& operator=(const MemoryStore&) = delete;
 
   Result<uint64_t> Append(const std::vector<std::string>& entries,
-                          Durability durability = Durability::kNow) override;
+                          Durability durability = Durability::kNow,
+                          std::span<const EventRecord> events = {}) override;
   Result<Unit> Sync() override { return Unit{}; }
   Result<std::vector<LogEntry>> ReadFrom(uint64_t after, size_t limit) override;
   Result<Unit> WriteSnapshot(uint64_t lsn, std::string_view bytes) override;
@@ -46,6 +48,8 @@ class MemoryStore final : public Store {
   std::atomic<bool> fail_event_writes{false};
 
  private:
+  void AddEvents(std::span<const EventRecord> events);   // REQUIRES: mu_ held
+
   std::mutex mu_;
   std::deque<LogEntry> log_;                 // GUARDED_BY(mu_), in lsn order
   uint64_t last_lsn_ = 0;                    // GUARDED_BY(mu_)

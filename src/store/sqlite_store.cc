@@ -205,14 +205,18 @@ Result<Unit> SQLiteStore::WriteEntries(const std::vector<std::string>& entries) 
   return Unit{};
 }
 
-Result<uint64_t> SQLiteStore::Append(const std::vector<std::string>& entries, Durability durability) {
+Result<uint64_t> SQLiteStore::Append(const std::vector<std::string>& entries, Durability durability,
+                                     std::span<const EventRecord> events) {
   std::lock_guard<std::mutex> lock(write_mu_);
   if (Result<Unit> writable = CheckWritable(); !writable.ok()) return writable.error();
-  if (!entries.empty()) {
-    Result<Unit> done = InTransaction([&] { return WriteEntries(entries); });
+  if (!entries.empty() || !events.empty()) {
+    Result<Unit> done = InTransaction([&]() -> Result<Unit> {
+      if (Result<Unit> written = WriteEntries(entries); !written.ok()) return written;
+      return InsertEvents(events);
+    });
     if (!done.ok()) return done.error();
     last_lsn_ += entries.size();
-    unsynced_ = true;
+    unsynced_ = unsynced_ || !entries.empty();
   }
   if (durability == Durability::kNow) {
     if (Result<Unit> synced = SyncWal(); !synced.ok()) return synced.error();
@@ -363,29 +367,30 @@ Result<uint64_t> SQLiteStore::LastEventSeq() {
 Result<Unit> SQLiteStore::WriteEvents(const std::vector<EventRecord>& events) {
   if (events.empty()) return Unit{};
   std::lock_guard<std::mutex> lock(write_mu_);
-  sqlite3* db = writer_.get();
   if (Result<Unit> writable = CheckWritable(); !writable.ok()) return writable;
-  Result<Unit> done = InTransaction([&]() -> Result<Unit> {
-    uint64_t previous_seq = 0;
-    {
-      // Read inside the IMMEDIATE transaction, so no other writer can slip an event in after it.
-      ResetOnExit reset(max_seq_.get());
-      if (sqlite3_step(max_seq_.get()) != SQLITE_ROW) {
-        return IoError("could not read the last event seq of", db);
-      }
-      previous_seq = ColumnUint64(max_seq_.get(), 0);
+  // Derived: the next durable append's fsync takes it along.
+  return InTransaction([&] { return InsertEvents(events); });
+}
+
+Result<Unit> SQLiteStore::InsertEvents(std::span<const EventRecord> events) {
+  if (events.empty()) return Unit{};
+  sqlite3* db = writer_.get();
+  uint64_t previous_seq = 0;
+  {
+    // Read inside the IMMEDIATE transaction, so no other writer can slip an event in after it.
+    ResetOnExit reset(max_seq_.get());
+    if (sqlite3_step(max_seq_.get()) != SQLITE_ROW) return IoError("could not read the last event seq of", db);
+    previous_seq = ColumnUint64(max_seq_.get(), 0);
+  }
+  for (const EventRecord& event : events) {
+    if (event.seq <= previous_seq) continue;   // written before; a replay derived it again
+    previous_seq = event.seq;
+    ResetOnExit reset(insert_event_.get());
+    if (StepOnce(insert_event_.get(), event.seq, event.ts_us, event.json) != SQLITE_DONE) {
+      return IoError("could not write event " + std::to_string(event.seq) + " to", db);
     }
-    for (const EventRecord& event : events) {
-      if (event.seq <= previous_seq) continue;   // written before; a replay derived it again
-      previous_seq = event.seq;
-      ResetOnExit reset(insert_event_.get());
-      if (StepOnce(insert_event_.get(), event.seq, event.ts_us, event.json) != SQLITE_DONE) {
-        return IoError("could not write event " + std::to_string(event.seq) + " to", db);
-      }
-    }
-    return Unit{};
-  });
-  return done;   // derived: the next durable append's fsync takes it along
+  }
+  return Unit{};
 }
 
 Result<std::vector<EventRecord>> SQLiteStore::EventsSince(uint64_t after, size_t limit) {

@@ -41,7 +41,8 @@ class SQLiteStore final : public Store {
   ~SQLiteStore() override = default;
 
   Result<uint64_t> Append(const std::vector<std::string>& entries,
-                          Durability durability = Durability::kNow) override;
+                          Durability durability = Durability::kNow,
+                          std::span<const EventRecord> events = {}) override;
   Result<Unit> Sync() override;
   Result<std::vector<LogEntry>> ReadFrom(uint64_t after, size_t limit) override;
   Result<Unit> WriteSnapshot(uint64_t lsn, std::string_view bytes) override;
@@ -78,6 +79,8 @@ class SQLiteStore final : public Store {
   Result<Unit> InTransaction(const std::function<Result<Unit>()>& body);
   // REQUIRES: write_mu_ held, inside a transaction. Appends after last_lsn_ (not yet updated).
   Result<Unit> WriteEntries(const std::vector<std::string>& entries);
+  // REQUIRES: write_mu_ held, inside a transaction. Skips those at or below the highest stored.
+  Result<Unit> InsertEvents(std::span<const EventRecord> events);
   // REQUIRES: write_mu_ held.
   void RollBackIfOpen();
   // REQUIRES: write_mu_ held. fsyncs the WAL if a commit since the last one needs it; on failure

@@ -5,8 +5,9 @@
 // + replay of the log after it; the log below the oldest kept snapshot is compacted away.
 //
 // The engine batches one loop turn into one durable append (a natural group commit) and answers
-// nobody before it is durable. Events are derived: a replay derives them again, so they are written after
-// the changes that caused them, and need not be durable before anyone is answered.
+// nobody before it is durable. Events are derived: a replay derives them again, so they are
+// written after the changes that caused them (with the next append, or on their own when the
+// server is idle), and need not be stored, let alone durable, before anyone is answered.
 //
 // Implementations: MemoryStore (tests), SQLiteStore (the default: one file, WAL),
 // later PostgresStore. One contract test suite runs against each.
@@ -19,6 +20,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -118,8 +120,12 @@ class Store {
   // (of the log's last entry, when `entries` is empty). On error code "store_io" nothing of it is
   // appended; on "store_sync" it was appended but could not be made durable, and the store
   // refuses every later write (a restart recovers from what the disk holds).
+  // `events`, derived from earlier entries, are written in the same transaction (as WriteEvents
+  // would, those at or below the highest stored seq skipped): a busy server stores its events
+  // without a transaction of their own.
   virtual Result<uint64_t> Append(const std::vector<std::string>& entries,
-                                  Durability durability = Durability::kNow) = 0;
+                                  Durability durability = Durability::kNow,
+                                  std::span<const EventRecord> events = {}) = 0;
   // Makes every append so far durable. Error "store_sync", as for Append.
   virtual Result<Unit> Sync() = 0;
   // Entries with lsn > `after`, in lsn order, at most `limit` of them.

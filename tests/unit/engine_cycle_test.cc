@@ -29,6 +29,8 @@ class Gate {
  public:
   sched::Decisions Run(const sched::Snapshot& snap, const std::atomic<bool>& cancelled) {
     std::unique_lock lock(mu_);
+    offered_ = 0;
+    for (const sched::PendingGroup& group : snap.pending) offered_ += group.instances.size();
     entered_ = true;
     cv_.notify_all();
     while (!open_ && !cancelled) cv_.wait_for(lock, 1ms);
@@ -49,6 +51,11 @@ class Gate {
     woken_ = true;
     cv_.notify_all();
   }
+  // Pending instances the last snapshot offered.
+  size_t offered() {
+    std::lock_guard lock(mu_);
+    return offered_;
+  }
   void WaitWoken() {
     std::unique_lock lock(mu_);
     ASSERT_TRUE(cv_.wait_for(lock, 10s, [this] { return woken_; }));
@@ -61,6 +68,7 @@ class Gate {
   bool entered_ = false;
   bool open_ = false;
   bool woken_ = false;
+  size_t offered_ = 0;
 };
 
 class EngineCycleTest : public ::testing::Test {
@@ -128,6 +136,24 @@ class EngineCycleTest : public ::testing::Test {
   std::unique_ptr<Gate> held_;
   std::unique_ptr<Engine> engine_;
 };
+
+// A cycle after one run ended costs what can be placed, not what is pending: the snapshot offers
+// no more single instances than could fit into the farm's free room (its whole room when
+// preemption is on, since a preemption can make room).
+TEST_F(EngineCycleTest, ASnapshotOffersNoMoreInstancesThanCouldFit) {
+  Host("n1", 3);
+  Host("n2", 1);
+  Submit(JobBuilder("big").Task("t").Frames("1-1000"));
+  EXPECT_EQ(gate_.offered(), 4u);
+  EXPECT_EQ(Launched("big"), 4);
+  Exit("big:t#0");
+  EXPECT_EQ(gate_.offered(), 1u);
+  EXPECT_EQ(Launched("big"), 5);
+  Configure({{"preemption", "priority"}});
+  Exit("big:t#1");
+  EXPECT_EQ(gate_.offered(), 4u) << "preemption on: up to the farm's whole room";
+  EXPECT_EQ(Launched("big"), 6);
+}
 
 TEST_F(EngineCycleTest, FifoTakesJobsInSubmissionOrderWhateverTheirPriority) {
   Configure({{"policy", "fifo"}});

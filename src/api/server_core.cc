@@ -110,6 +110,14 @@ void ServerCore::StoreEvents() {
   }
   stored_seq_ = std::max(stored_seq_, events_.unstored.back().seq);
   events_.unstored.clear();
+  unstored_since_.reset();
+}
+
+void ServerCore::Flush() {
+  if (!fatal_.empty()) return;
+  StoreEvents();
+  if (!archive_pending_.empty() && store_.WriteArchive(archive_pending_).ok()) archive_pending_.clear();
+  FollowStored();
 }
 
 std::optional<JobId> ServerCore::FindJob(const std::string& ref) const {
@@ -308,8 +316,15 @@ void ServerCore::AfterBatch() {
   if (!archive_pending_.empty()) {   // derived too: a failure keeps them for the next batch
     if (store_.WriteArchive(archive_pending_).ok()) archive_pending_.clear();
   }
-  // Idle (nothing appended): no append takes the events along, so they go on their own.
-  if (appended_ == appended_before) StoreEvents();
+  // No append took the events along: they go on their own once they have waited kEventDelay
+  // (an idle server), not after every batch that only read.
+  if (events_.unstored.empty()) {
+    unstored_since_.reset();
+  } else if (!unstored_since_) {
+    unstored_since_ = clock_.Now();
+  } else if (appended_ == appended_before && clock_.Now() - *unstored_since_ >= kEventDelay) {
+    StoreEvents();
+  }
   // The events before the answers: a client that reads events after its answer finds them.
   if (publisher_ && !events_.fresh.empty()) publisher_(std::exchange(events_.fresh, {}), stored_seq_);
   events_.fresh.clear();

@@ -120,6 +120,9 @@ class ServerCore {
   // and nothing of it is applied.
   void AfterBatch();
 
+  // Stores what is derived and not stored yet (the server stops).
+  void Flush();
+
   // Why the server must stop, once the store could not make its log durable ("" until then):
   // what it applied since may not survive, so it answers nothing more.
   const std::string& fatal() const { return fatal_; }
@@ -213,6 +216,9 @@ class ServerCore {
   std::vector<AppliedChange> unstored_;   // applied, derived data not yet stored
   uint64_t stored_seq_ = 0;               // the highest event seq the store holds
   uint64_t appended_ = 0;                 // log entries this process appended
+  // Since when events_.unstored has waited for an append to take it along.
+  std::optional<TimePoint> unstored_since_;
+  static constexpr std::chrono::milliseconds kEventDelay{100};
   EventPublisher publisher_;
   std::unordered_map<uint64_t, PendingWait> waits_;
   // Active runs an agent's heartbeats did not list, and how many heartbeats in a row missed them.

@@ -129,8 +129,8 @@ int RunServer(const ServerOptions& options) {
 
   bool stop = false;
   core.set_event_publisher([&server, &events](std::vector<EventRecord> batch, uint64_t stored_through) {
-    auto shared = std::make_shared<std::vector<EventRecord>>(std::move(batch));
-    server.Post([&events, shared, stored_through] { events.Publish(*shared, stored_through); });
+    // Kept on this thread; the io thread is woken only when a stream follows.
+    if (events.Record(batch, stored_through)) server.Post([&events] { events.SendNew(); });
   });
   auto publish = [&] {
     core.AfterBatch();
@@ -145,6 +145,7 @@ int RunServer(const ServerOptions& options) {
       /*fire_timers=*/false);   // AfterBatch proposes what is due through the log
   core.engine().StopCycles();   // its thread may wake `loop`, which goes away first
   publish();
+  core.Flush();
   server.Stop();
   io.join();
   if (!core.fatal().empty()) {

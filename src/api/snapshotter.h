@@ -3,7 +3,8 @@
 // the loop applied (Follow), in lsn order. Every `every_changes` changes or `every` of time
 // (whichever comes first, if anything changed), it encodes its own state, which is the loop's
 // state at that lsn because Apply is deterministic, and writes it with Store::WriteSnapshot,
-// which then compacts the log. The loop only copies each change into a queue.
+// which then compacts the log. The loop only copies each change into a queue, which the thread
+// drains every kFollowEvery.
 //
 // Costs the memory of a second engine. Follow and the counters are loop-thread calls; the rest
 // runs on the snapshotter's thread.
@@ -62,6 +63,9 @@ class Snapshotter {
   Snapshotter(Store& store, SnapshotterOptions options, EngineOptions engine);
   void Loop();
   void Write();   // REQUIRES: the snapshotter's thread, mu_ not held
+
+  // How often the thread takes what the loop followed (Follow wakes nobody).
+  static constexpr std::chrono::milliseconds kFollowEvery{50};
 
   Store& store_;
   const SnapshotterOptions options_;

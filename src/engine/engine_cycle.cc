@@ -196,9 +196,7 @@ sched::Snapshot Engine::CycleSnapshot() {
       const uint32_t i = static_cast<uint32_t>(ref);
       const JobState& job = *jobs_[id];
       const InstanceState& inst = job.instances[i];
-      // A line may hold an instance twice (ready, placed, back in backoff, ready again before the
-      // stale entry reached the front): offer it once.
-      if (inst.status != InstanceStatus::kReady || !offered.insert(ref).second) continue;
+      if (inst.status != InstanceStatus::kReady) continue;
       const uint64_t key = Ref(id, inst.task);
       sched::PendingGroup* group = nullptr;
       size_t cap = 0;
@@ -228,7 +226,9 @@ sched::Snapshot Engine::CycleSnapshot() {
         cap = group->gang ? SIZE_MAX : FitCount(group->need, room_in_farm);
         group_cap.push_back(cap);
       }
-      if (group->instances.size() >= cap) continue;
+      // A line may hold an instance twice (ready, placed, back in backoff, ready again before the
+      // stale entry reached the front): offer it once.
+      if (group->instances.size() >= cap || !offered.insert(ref).second) continue;
       group->instances.push_back(i);
       --room;
     }

@@ -29,6 +29,10 @@ int64_t NowMicros() {
 
 Error SQLiteStore::IoError(const std::string& operation, sqlite3* db) const {
   // sqlite3_errmsg(nullptr) says "out of memory", which is the only way to get no handle.
+  if (db != nullptr && (sqlite3_errcode(db) & 0xff) == SQLITE_BUSY) {
+    return MakeError("store_io", operation + " " + path_ + ": another rota server has it open (" +
+                                     sqlite3_errmsg(db) + ")");
+  }
   return MakeError("store_io", operation + " " + path_ + ": " + sqlite3_errmsg(db));
 }
 
@@ -49,8 +53,7 @@ Result<SQLiteStore::Statement> SQLiteStore::Prepare(sqlite3* db, const char* sql
 
 Result<std::unique_ptr<SQLiteStore>> SQLiteStore::Open(const std::string& path) {
   std::unique_ptr<SQLiteStore> store(new SQLiteStore(path));
-  for (auto step : {&SQLiteStore::OpenWriter, &SQLiteStore::Migrate, &SQLiteStore::OpenReader,
-                    &SQLiteStore::PrepareCommitStatements}) {
+  for (auto step : {&SQLiteStore::OpenWriter, &SQLiteStore::Migrate, &SQLiteStore::PrepareCommitStatements}) {
     Result<Unit> done = (store.get()->*step)();
     if (!done.ok()) return done.error();
   }
@@ -64,6 +67,12 @@ Result<Unit> SQLiteStore::OpenWriter() {
   if (rc != SQLITE_OK) return IoError("could not open", db);
   sqlite3_extended_result_codes(db, 1);  // tells a foreign-key failure from other constraints
   sqlite3_busy_timeout(db, kBusyTimeoutMs);
+  // One process per file, holding it from its first read on: no file lock taken and released
+  // around every transaction, and the WAL index in this process's memory instead of a shared
+  // -shm file (set before the first access in WAL mode, as SQLite requires). A second server on
+  // the same file waits kBusyTimeoutMs, then is refused.
+  Result<Unit> exclusive = Execute(db, "PRAGMA locking_mode=EXCLUSIVE", "could not open");
+  if (!exclusive.ok()) return exclusive;
   // The journal_mode pragma answers with the mode now in effect; a file that cannot do WAL (on a
   // network filesystem, say) answers with another one, and we would rather refuse than guess.
   Result<Statement> wal = Prepare(db, "PRAGMA journal_mode=WAL");
@@ -124,19 +133,6 @@ Result<Unit> SQLiteStore::Migrate() {
   return migrated;
 }
 
-Result<Unit> SQLiteStore::OpenReader() {
-  sqlite3* db = nullptr;
-  int rc = sqlite3_open_v2(path_.c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
-  reader_.reset(db);
-  if (rc != SQLITE_OK) return IoError("could not open for reading", db);
-  sqlite3_busy_timeout(db, kBusyTimeoutMs);
-  Result<Statement> since =
-      Prepare(db, "SELECT seq, ts_us, json FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2");
-  if (!since.ok()) return since.error();
-  events_since_ = std::move(since).value();
-  return Unit{};
-}
-
 Result<Unit> SQLiteStore::PrepareCommitStatements() {
   const std::pair<Statement*, const char*> statements[] = {
       {&begin_, "BEGIN IMMEDIATE"},
@@ -150,6 +146,7 @@ Result<Unit> SQLiteStore::PrepareCommitStatements() {
        "INSERT OR REPLACE INTO snapshots (lsn, parts, size, written_us) VALUES (?1, ?2, ?3, ?4)"},
       {&latest_snapshot_, "SELECT lsn, parts, size FROM snapshots ORDER BY lsn DESC LIMIT 1"},
       {&read_parts_, "SELECT body FROM snapshot_parts WHERE lsn = ?1 ORDER BY part"},
+      {&events_since_, "SELECT seq, ts_us, json FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2"},
   };
   for (const auto& [slot, sql] : statements) {
     Result<Statement> prepared = Prepare(writer_.get(), sql);
@@ -396,7 +393,7 @@ Result<Unit> SQLiteStore::InsertEvents(std::span<const EventRecord> events) {
 Result<std::vector<EventRecord>> SQLiteStore::EventsSince(uint64_t after, size_t limit) {
   constexpr uint64_t kMaxStored = std::numeric_limits<int64_t>::max();
   if (after >= kMaxStored || limit == 0) return std::vector<EventRecord>{};
-  std::lock_guard<std::mutex> lock(read_mu_);
+  std::lock_guard<std::mutex> lock(write_mu_);
   sqlite3_stmt* since = events_since_.get();
   ResetOnExit reset(since);
   const int64_t row_limit = static_cast<int64_t>(std::min<uint64_t>(limit, kMaxStored));
@@ -408,7 +405,7 @@ Result<std::vector<EventRecord>> SQLiteStore::EventsSince(uint64_t after, size_t
           EventRecord{ColumnUint64(since, 0), ColumnInt64(since, 1), ColumnText(since, 2)});
     }
   }
-  if (rc != SQLITE_DONE) return IoError("could not read events from", reader_.get());
+  if (rc != SQLITE_DONE) return IoError("could not read events from", writer_.get());
   return events;
 }
 

@@ -4,12 +4,12 @@
 // every commit before it durable too. The WAL's checksums keep commits in order across a crash, so
 // derived events, snapshots and compaction need no fsync of their own (a replay derives any
 // events a crash takes). Open() brings the file's schema up to date with the migrations of
-// sqlite_schema.cc and refuses a file written by a newer rota. One server process per file.
+// sqlite_schema.cc and refuses a file written by a newer rota. One process per file: it holds the
+// file exclusively (locking_mode=EXCLUSIVE), and a second one is refused.
 //
-// Thread-safety: everything but EventsSince shares the writing connection under write_mu_ (the
-// engine loop is its only caller). EventsSince reads through a second, read-only connection under
-// its own read_mu_, so API threads can page through events while the loop appends: WAL lets a
-// reader see the last committed state without waiting for the writer.
+// Thread-safety: one connection, under write_mu_: the engine loop, the snapshot writer's thread
+// and the API threads that page through old events (EventsSince, rarely: the live stream keeps
+// the recent ones) take turns.
 #pragma once
 
 #include <sqlite3.h>
@@ -71,7 +71,6 @@ class SQLiteStore final : public Store {
 
   Result<Unit> OpenWriter();
   Result<Unit> Migrate();
-  Result<Unit> OpenReader();
   Result<Unit> PrepareCommitStatements();
 
   // REQUIRES: write_mu_ held. Runs `body` in one BEGIN IMMEDIATE transaction, committed if it
@@ -104,14 +103,10 @@ class SQLiteStore final : public Store {
   Connection writer_;  // GUARDED_BY(write_mu_)
   Statement begin_, commit_;
   Statement max_seq_, insert_event_, append_, read_from_, insert_part_, insert_snapshot_,
-      latest_snapshot_, read_parts_;
+      latest_snapshot_, read_parts_, events_since_;
   uint64_t last_lsn_ = 0;   // GUARDED_BY(write_mu_): of the log, compacted entries included
   bool unsynced_ = false;   // GUARDED_BY(write_mu_): committed since the last fsync of the WAL
   std::string broken_;      // GUARDED_BY(write_mu_): why the store refuses writes; "" when fine
-
-  std::mutex read_mu_;
-  Connection reader_;       // GUARDED_BY(read_mu_)
-  Statement events_since_;  // GUARDED_BY(read_mu_)
 };
 
 }  // namespace rota

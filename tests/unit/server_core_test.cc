@@ -97,7 +97,10 @@ TEST_F(ServerCoreTest, ASubmissionIsAnsweredOnlyOnceAppendedAndApplied) {
   EXPECT_EQ(std::get<change::JobSubmitted>(job->what).spec_text, kJob);
   ASSERT_EQ(published_.size(), 1u) << "job.submitted, on the live stream before the answer";
   EXPECT_EQ(json::parse(published_[0])["type"], "job.submitted");
-  core->AfterBatch();   // idle: the events go to the store on their own
+  core->AfterBatch();
+  EXPECT_TRUE(Events().empty()) << "not at once: the next append takes them along";
+  clock_.Advance(std::chrono::milliseconds(100));
+  core->AfterBatch();   // idle long enough: the events go to the store on their own
   EXPECT_EQ(Events(), published_);
 }
 

@@ -91,9 +91,10 @@ TEST(SQLiteStoreTest, AVersion2DatabaseMovesForwardWithItsRecordsReadableOnce) {
   ScratchDir dir;
   const std::string path = dir.File("rota.db");
   std::filesystem::copy_file(std::string(ROTA_SOURCE_DIR) + "/tests/data/v2_store.db", path);
+  ASSERT_NE(MustOpen(path), nullptr);
+  EXPECT_EQ(MigrationRows(path).size(), SQLiteSchemaMigrations().size());
   std::unique_ptr<SQLiteStore> store = MustOpen(path);
   ASSERT_NE(store, nullptr);
-  EXPECT_EQ(MigrationRows(path).size(), SQLiteSchemaMigrations().size());
   Result<StoredState> legacy = store->LoadLegacy();
   ASSERT_TRUE(legacy.ok()) << legacy.error().message;
   ASSERT_EQ(legacy->jobs.size(), 3u);
@@ -118,6 +119,24 @@ TEST(SQLiteStoreTest, MigrationsRunOnceAndNotAgainOnReopen) {
   EXPECT_EQ(first.size(), SQLiteSchemaMigrations().size());
   ASSERT_NE(MustOpen(path), nullptr);
   EXPECT_EQ(MigrationRows(path), first);  // same versions, same applied_us
+}
+
+// One server per file: the first holds it, and a second is refused with the reason.
+TEST(SQLiteStoreTest, RefusesAFileAnotherStoreHoldsOpen) {
+  ScratchDir dir;
+  const std::string path = dir.File("rota.db");
+  std::unique_ptr<SQLiteStore> first = MustOpen(path);
+  ASSERT_NE(first, nullptr);
+  ASSERT_TRUE(first->Append({Entry(1)}).ok());
+  Result<std::unique_ptr<SQLiteStore>> second = SQLiteStore::Open(path);
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.error().code, "store_io");
+  EXPECT_EQ(second.error().message, "could not open " + path +
+                                        ": another rota server has it open (database is locked)");
+  first.reset();
+  std::unique_ptr<SQLiteStore> again = MustOpen(path);
+  ASSERT_NE(again, nullptr);
+  EXPECT_EQ(again->ReadFrom(0, 10)->size(), 1u);
 }
 
 TEST(SQLiteStoreTest, RefusesADatabaseFromANewerRota) {

@@ -146,6 +146,9 @@ metric_delta() {
 }
 route_count() { awk -v r="$2" 'index($1, "route=\"" r "\"") { c += $2 } END { print c + 0 }' "$1"; }
 route_sum() { awk -v r="$2" 'index($1, "route=\"" r "\"") { s += $3 } END { print s + 0 }' "$1"; }
+# The same, for one method only.
+method_route_count() { awk -v m="$2" -v r="$3" 'index($1, "method=\"" m "\",route=\"" r "\"") { c += $2 } END { print c + 0 }' "$1"; }
+method_route_sum() { awk -v m="$2" -v r="$3" 'index($1, "method=\"" m "\",route=\"" r "\"") { s += $3 } END { print s + 0 }' "$1"; }
 
 job_server_seconds() {  # $1 = job id: finished_us - submitted_us as the server recorded them
   "$ROTA" jobs --server "$URL" --json |
@@ -180,7 +183,10 @@ rota_rep() {
   printf '%s: %d instances, submit -> succeeded %.3f s = %.0f/s (server-side submitted->finished %.3f s)\n' \
     "$label" "$count" "$LAST_WALL" "$(calc "$count / $LAST_WALL")" "$srv"
   local works posts cycles
-  works=$(route_count "$d" "/v1/agents/{id}/work"); posts=$(route_count "$d" "/v1/agents/{id}/status")
+  # Agents report exits in a POST for work (the next runs come back in its answer); the status
+  # route is what a stopping agent, or an older one, uses.
+  works=$(route_count "$d" "/v1/agents/{id}/work")
+  posts=$(( $(method_route_count "$d" POST "/v1/agents/{id}/work") + $(route_count "$d" "/v1/agents/{id}/status") ))
   cycles=$(awk '$1 == "cycles" { print $2 }' "$d"); cycles=${cycles:-0}
   local cyc_s; cyc_s=$(awk '$1 == "cycles" { print $3 }' "$d"); cyc_s=${cyc_s:-0}
   printf '  cpu: server %.0f ms (loop thread %.0f, io thread %.0f) = %.1f us/instance; agents %.0f ms = %.1f us/instance' \
@@ -190,9 +196,9 @@ rota_rep() {
     printf '; their children %.0f ms = %.1f us/run' "$(calc "$ch / 1000000")" "$(calc "$ch / 1000 / $count")"
   fi
   printf ' (wall x %d cpus = %.0f ms)\n' "$(nproc)" "$(calc "$LAST_WALL * 1000 * $(nproc)")"
-  printf '  http: %d work replies (%.1f assignments each), %d status posts (%.1f reports each; %.2f ms per post); other: %s\n' \
+  printf '  http: %d work replies (%.1f assignments each), %d of them and status posts carried reports (%.1f each; %.2f ms per request); other: %s\n' \
     "$works" "$(calc "$count / ($works + ($works == 0))")" "$posts" "$(calc "$count / ($posts + ($posts == 0))")" \
-    "$(calc "1000 * $(route_sum "$d" "/v1/agents/{id}/status") / ($posts + ($posts == 0))")" \
+    "$(calc "1000 * ($(method_route_sum "$d" POST "/v1/agents/{id}/work") + $(route_sum "$d" "/v1/agents/{id}/status")) / ($posts + ($posts == 0))")" \
     "$(awk '$1 != "cycles" && $1 !~ /agents.*id.*(work|status)/ {
         r = $1; sub(/.*route="/, "", r); sub(/".*/, "", r); m = $1; sub(/^method="/, "", m); sub(/".*/, "", m)
         o = o sep m " " r " x" $2; sep = ", " } END { print (o == "" ? "none" : o) }' "$d")"

@@ -17,6 +17,8 @@
 #include <limits>
 #include <optional>
 
+#include "net/ascii.h"
+
 namespace rota {
 namespace {
 
@@ -25,18 +27,6 @@ using Clock = std::chrono::steady_clock;
 constexpr auto kStreamOpenTimeout = std::chrono::seconds(60);  // connect + reply header
 constexpr size_t kReplyHeaderLimit = 1u << 20;
 constexpr size_t kReadPiece = 64 * 1024;
-
-bool StartsWithNoCase(std::string_view text, std::string_view prefix) {
-  return text.size() >= prefix.size() &&
-         std::equal(prefix.begin(), prefix.end(), text.begin(), [](char a, char b) {
-           return std::tolower(static_cast<unsigned char>(a)) ==
-                  std::tolower(static_cast<unsigned char>(b));
-         });
-}
-
-bool EqualsNoCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && StartsWithNoCase(a, b);
-}
 
 std::string FormatTimeout(std::chrono::milliseconds timeout) {
   if (timeout.count() % 1000 == 0) return std::to_string(timeout.count() / 1000) + "s";
@@ -53,62 +43,6 @@ std::string_view Trim(std::string_view s) {
 enum class Fail { kNone, kTimeout, kClosed, kClosedMidReply, kErrno, kBadReply };
 
 }  // namespace
-
-Result<ServerUrl> ParseServerUrl(std::string_view url) {
-  auto bad = [&](const std::string& why) {
-    return MakeError("bad_url", "bad server URL \"" + std::string(url) + "\": " + why);
-  };
-  std::string_view rest = url;
-  bool has_scheme = false;
-  if (StartsWithNoCase(rest, "https://")) {
-    return bad("https is not supported; rota speaks plain HTTP (use http://HOST:PORT)");
-  }
-  if (StartsWithNoCase(rest, "http://")) {
-    rest.remove_prefix(7);
-    has_scheme = true;
-  } else if (rest.find("://") != std::string_view::npos) {
-    return bad("only http:// is supported (expected http://HOST:PORT)");
-  }
-  while (!rest.empty() && rest.back() == '/') rest.remove_suffix(1);
-  if (rest.find_first_of("/?#@ \t") != std::string_view::npos) {
-    return bad("expected http://HOST:PORT, with no path");
-  }
-
-  std::string_view host = rest;
-  std::string_view port_text;
-  bool has_port = false;
-  if (!rest.empty() && rest.front() == '[') {  // [::1]:7070
-    size_t close = rest.find(']');
-    if (close == std::string_view::npos) return bad("the IPv6 address has no closing ']'");
-    host = rest.substr(1, close - 1);
-    std::string_view after = rest.substr(close + 1);
-    if (!after.empty()) {
-      if (after.front() != ':') return bad("expected ':PORT' after the IPv6 address");
-      port_text = after.substr(1);
-      has_port = true;
-    }
-  } else if (size_t colon = rest.rfind(':'); colon != std::string_view::npos) {
-    if (rest.find(':') != colon) return bad("put an IPv6 address in brackets: http://[::1]:7070");
-    host = rest.substr(0, colon);
-    port_text = rest.substr(colon + 1);
-    has_port = true;
-  }
-  if (host.empty()) return bad("the host is missing");
-
-  uint16_t port = 80;
-  if (has_port) {
-    unsigned value = 0;
-    const char* end = port_text.data() + port_text.size();
-    auto [ptr, ec] = std::from_chars(port_text.data(), end, value);
-    if (port_text.empty() || ec != std::errc() || ptr != end || value == 0 || value > 65535) {
-      return bad("the port must be a number from 1 to 65535");
-    }
-    port = static_cast<uint16_t>(value);
-  } else if (!has_scheme) {
-    return bad("expected http://HOST:PORT or HOST:PORT");
-  }
-  return ServerUrl{std::string(host), port, std::string(url)};
-}
 
 // ---- HttpClient ------------------------------------------------------------------------------
 //

@@ -14,17 +14,9 @@
 #include <vector>
 
 #include "core/result.h"
+#include "net/server_url.h"
 
 namespace rota {
-
-struct ServerUrl {
-  std::string host;   // "127.0.0.1"
-  uint16_t port = 7070;
-  std::string text;   // as given, for messages: "http://127.0.0.1:7070"
-};
-
-// Parses "http://HOST:PORT" (or "HOST:PORT", or "http://HOST" = port 80). Error code "bad_url".
-Result<ServerUrl> ParseServerUrl(std::string_view url);
 
 struct HttpReply {
   int status = 0;

@@ -82,6 +82,17 @@ void AppendResults(std::span<const ReportResult> results, std::string& out) {
   out += ']';
 }
 
+// {"<key>": <what `append` writes>}
+template <class Append>
+std::string OneField(std::string_view key, Append append) {
+  std::string out;
+  {
+    JsonObjectWriter o(out);
+    append(o.Raw(key));
+  }
+  return out;
+}
+
 // --- reading what agents send (strict) ---
 
 // A list of {run, epoch} under `name`.
@@ -242,12 +253,7 @@ Result<Registration> DecodeRegistration(std::string_view body) {
 }
 
 std::string EncodeHeartbeat(std::span<const RunToken> running) {
-  std::string out;
-  {
-    JsonObjectWriter o(out);
-    AppendTokens(running, o.Raw("running"));
-  }
-  return out;
+  return OneField("running", [&](std::string& out) { AppendTokens(running, out); });
 }
 
 Result<std::vector<RunToken>> DecodeHeartbeat(std::string_view body) {
@@ -323,12 +329,7 @@ Result<RegisterAnswer> DecodeRegisterAnswer(std::string_view body) {
 }
 
 std::string EncodeKillList(std::span<const RunToken> kill) {
-  std::string out;
-  {
-    JsonObjectWriter o(out);
-    AppendTokens(kill, o.Raw("kill"));
-  }
-  return out;
+  return OneField("kill", [&](std::string& out) { AppendTokens(kill, out); });
 }
 
 Result<std::vector<RunToken>> DecodeKillList(std::string_view body) {
@@ -381,12 +382,7 @@ Result<WorkAnswer> DecodeWorkAnswer(std::string_view body) {
 }
 
 std::string EncodeReportResults(std::span<const ReportResult> results) {
-  std::string out;
-  {
-    JsonObjectWriter o(out);
-    AppendResults(results, o.Raw("results"));
-  }
-  return out;
+  return OneField("results", [&](std::string& out) { AppendResults(results, out); });
 }
 
 Result<std::vector<ReportResult>> DecodeReportResults(std::string_view body) {

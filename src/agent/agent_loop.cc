@@ -209,7 +209,7 @@ void AgentCore::StartRun(Assignment assignment) {
   bool journaled = false;
   if (pgid != 0) {
     Result<Unit> recorded =
-        journal_.Record({run, epoch, pgid, ProcessStartTicks(pgid), NowMicros(), prepared->log_path});
+        journal_.Record({run, epoch, pgid, BootTicksNow(), NowMicros(), prepared->log_path});
     journaled = recorded.ok();
     if (!recorded && config_.note) config_.note("warning: " + recorded.error().message);
   }

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -11,7 +12,7 @@
 
 namespace rota::agent {
 
-// Called once per started run: one open and one read, no streams.
+// One open and one read, no streams.
 uint64_t ProcessStartTicks(pid_t pid) {
   if (pid <= 0) return 0;
   const std::string path = "/proc/" + std::to_string(pid) + "/stat";
@@ -40,12 +41,21 @@ uint64_t ProcessStartTicks(pid_t pid) {
   return 0;
 }
 
+uint64_t BootTicksNow() {
+  timespec now{};
+  clock_gettime(CLOCK_BOOTTIME, &now);
+  static const uint64_t ticks_per_second = static_cast<uint64_t>(sysconf(_SC_CLK_TCK));
+  return static_cast<uint64_t>(now.tv_sec) * ticks_per_second +
+         static_cast<uint64_t>(now.tv_nsec) * ticks_per_second / 1000000000u;
+}
+
 bool KillLeftoverGroup(pid_t pgid, uint64_t leader_start) {
   if (pgid <= 1) return false;
   const uint64_t now_start = ProcessStartTicks(pgid);
   // A process with the leader's pid that started at another time is someone else, and so is its
   // group. While any member of the old group lives, its pgid cannot be given to a new process.
-  if (now_start != 0 && leader_start != 0 && now_start != leader_start) return false;
+  const uint64_t apart = now_start > leader_start ? now_start - leader_start : leader_start - now_start;
+  if (now_start != 0 && leader_start != 0 && apart > kStartTolerance) return false;
   return kill(-pgid, SIGKILL) == 0;
 }
 

@@ -29,7 +29,8 @@ struct JournalEntry {
   RunId run = 0;
   Epoch epoch = 0;
   pid_t pgid = 0;             // the run's process group (= its leader's pid); 0 when unknown
-  uint64_t leader_start = 0;  // the leader's start time (/proc/PID/stat), to spot a reused pid
+  uint64_t leader_start = 0;  // the leader's start, in ticks since boot (BootTicksNow right after
+                              // the spawn), to spot a reused pid
   int64_t started_us = 0;     // wall clock, microseconds since the epoch
   std::string log_path;       // "" when the run has no log (or its path does not fit a slot)
 };

@@ -492,8 +492,10 @@ TEST_F(AgentTest, KillsAndReportsAsLostTheRunsAPreviousAgentLeft) {
 TEST_F(AgentTest, LeavesAloneAProcessThatReusedALeftoverPid) {
   const pid_t pid = SpawnSleepGroup();
   // The journal says the leader started at another time: this pid is someone else's now.
-  EXPECT_FALSE(KillLeftoverGroup(pid, ProcessStartTicks(pid) + 1));
-  EXPECT_TRUE(KillLeftoverGroup(pid, ProcessStartTicks(pid)));
+  EXPECT_FALSE(KillLeftoverGroup(pid, ProcessStartTicks(pid) + kStartTolerance + 1));
+  EXPECT_NEAR(static_cast<double>(BootTicksNow()), static_cast<double>(ProcessStartTicks(pid)), kStartTolerance)
+      << "the start recorded after a spawn matches the one /proc has";
+  EXPECT_TRUE(KillLeftoverGroup(pid, BootTicksNow()));
   int status = 0;
   ASSERT_EQ(waitpid(pid, &status, 0), pid);
   EXPECT_EQ(WTERMSIG(status), SIGKILL);

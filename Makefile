@@ -7,7 +7,7 @@ FUZZ_SECONDS ?= 30
 # and the fuzz build needs it anyway. Line tables are all a sanitizer report needs.
 SAN_CMAKE = CXX=clang++ cmake -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O0 -gline-tables-only" -DROTA_BENCH=OFF
 
-.PHONY: all deps build demo test unit integration asan tsan fuzz bench clean
+.PHONY: all deps build build-tests demo test unit integration asan tsan fuzz bench clean
 
 all: build
 
@@ -18,28 +18,34 @@ build: deps
 	@cmake -S . -B $(BUILD) $(CMAKE_GEN) >/dev/null
 	@cmake --build $(BUILD) -j $(JOBS)
 
+# What the tests run, and nothing else (the benchmarks are built by `make build` and `make bench`).
+build-tests: deps
+	@cmake -S . -B $(BUILD) $(CMAKE_GEN) >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS) --target rota rota_unit_tests rota_integration_tests
+
 demo: build
 	@bash scripts/demo $(BUILD)/rota
 
 # Every test: unit and integration (ctest, Release build), all of them once more under
 # AddressSanitizer+UBSan (the integration tests then drive sanitized rota processes), and each fuzz
-# target for $(FUZZ_SECONDS) seconds.
-test: build
-	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 300
+# target for $(FUZZ_SECONDS) seconds. The PostgreSQL tests use a private cluster that
+# scripts/with-postgres starts for the run and removes after it.
+test: build-tests
+	@cd $(BUILD) && ../scripts/with-postgres ctest --output-on-failure -j $(JOBS) --timeout 300
 	@$(MAKE) --no-print-directory asan
 	@$(MAKE) --no-print-directory fuzz
 
 asan: deps
 	@$(SAN_CMAKE) -S . -B build-asan -DROTA_SANITIZE=address,undefined >/dev/null
 	@cmake --build build-asan -j $(JOBS) --target rota_unit_tests rota rota_integration_tests
-	@ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 build-asan/rota_unit_tests --gtest_brief=1
+	@ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 scripts/with-postgres build-asan/rota_unit_tests --gtest_brief=1
 	@# the server, agents and clients as real processes, themselves built with the sanitizers
 	@ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 build-asan/rota_integration_tests --gtest_brief=1
 
 tsan: deps
 	@$(SAN_CMAKE) -S . -B build-tsan -DROTA_SANITIZE=thread >/dev/null
 	@cmake --build build-tsan -j $(JOBS) --target rota_unit_tests
-	@TSAN_OPTIONS=halt_on_error=1 build-tsan/rota_unit_tests --gtest_brief=1
+	@TSAN_OPTIONS=halt_on_error=1 scripts/with-postgres build-tsan/rota_unit_tests --gtest_brief=1
 
 fuzz: deps
 	@CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DROTA_FUZZ=ON -DROTA_SANITIZE=address,undefined -DROTA_BENCH=OFF >/dev/null

@@ -14,7 +14,7 @@
 #include "engine/engine_loop.h"
 #include "exec/interrupts.h"
 #include "sched/sched_config.h"
-#include "store/sqlite_store.h"
+#include "store/open_store.h"
 
 namespace rota {
 
@@ -66,7 +66,8 @@ int RunServer(const ServerOptions& options) {
   }
   Interrupts interrupts;   // before any thread starts, so every thread has SIGINT/SIGTERM blocked
 
-  Result<std::unique_ptr<SQLiteStore>> opened = SQLiteStore::Open(options.db);
+  const std::string store_name = options.store.empty() ? options.db : options.store;
+  Result<std::unique_ptr<Store>> opened = OpenStore(store_name);
   if (!opened.ok()) {
     Fail(opened.error().message);
     return kExitUnreachable;
@@ -81,7 +82,9 @@ int RunServer(const ServerOptions& options) {
   ServerCoreOptions core_options;
   core_options.engine.heartbeat_timeout = options.heartbeat_timeout;
   core_options.engine.host = "";   // instance events name the run's host; job events none
-  core_options.log_dir = options.log_dir.empty() ? options.db + ".logs" : options.log_dir;
+  const bool file = !IsPostgresUrl(store_name);
+  const std::string db_file = store_name.starts_with("sqlite:") ? store_name.substr(7) : store_name;
+  core_options.log_dir = !options.log_dir.empty() ? options.log_dir : file ? db_file + ".logs" : "rota-logs";
   core_options.snapshots = options.snapshots;
   core_options.heartbeat_interval =
       std::max(std::chrono::milliseconds(100), options.heartbeat_timeout / 4);
@@ -122,7 +125,7 @@ int RunServer(const ServerOptions& options) {
   if (!options.quiet) {
     std::fprintf(stderr,
                  "rota server: listening on http://%s:%u, store %s (%zu jobs, %zu hosts), epoch %llu\n",
-                 http.host.c_str(), unsigned(server.port()), options.db.c_str(),
+                 http.host.c_str(), unsigned(server.port()), store_name.c_str(),
                  core.engine().job_count(), core.engine().hosts().size(),
                  static_cast<unsigned long long>(core.engine().epoch()));
   }

@@ -12,9 +12,10 @@ namespace rota {
 
 struct ServerOptions {
   std::string listen = "127.0.0.1:7070";
-  std::string db = "rota.db";                 // SQLite file
+  std::string db = "rota.db";                 // SQLite file, when `store` is empty
+  std::string store;                          // postgres://... or sqlite:FILE (open_store.h)
   std::string config_file;                    // optional YAML/JSON with the same keys as the flags
-  std::string log_dir;                        // run logs; "" = "<db>.logs"
+  std::string log_dir;                        // run logs; "" = "<db>.logs" (SQLite), "rota-logs"
   std::chrono::milliseconds heartbeat_timeout{30000};  // an agent silent this long is lost
   size_t max_body_bytes = 16u << 20;
   SnapshotterOptions snapshots;

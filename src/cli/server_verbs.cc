@@ -49,6 +49,7 @@ int ApplyConfigFile(ServerArgs& a, const CLI::App& cmd) {
   };
   const Setting settings[] = {{"listen", "--listen", &a.options.listen},
                               {"db", "--db", &a.options.db},
+                              {"store", "--store", &a.options.store},
                               {"log_dir", "--log-dir", &a.options.log_dir},
                               {"heartbeat_timeout", "--heartbeat-timeout", &a.heartbeat_timeout},
                               {"max_body", "--max-body", &a.max_body},
@@ -67,6 +68,9 @@ int ApplyConfigFile(ServerArgs& a, const CLI::App& cmd) {
 
 int StartServer(ServerArgs& a, const CLI::App& cmd) {
   if (int failed = ApplyConfigFile(a, cmd); failed != 0) return failed;
+  if (cmd.count("--db") > 0 && !a.options.store.empty()) {
+    return UsageError("--store", MakeError("usage", "give --db FILE or --store URL, not both"));
+  }
   Result<Duration> heartbeat = ParseDuration(a.heartbeat_timeout);
   if (!heartbeat.ok()) return UsageError("--heartbeat-timeout", heartbeat.error());
   if (heartbeat->count() <= 0) {
@@ -106,6 +110,9 @@ void AddServer(CLI::App& app, VerbTable& verbs) {
       "run the scheduler daemon: durable job state and the HTTP API agents and clients use");
   cmd->add_option("--listen", o.listen, "address to serve on, HOST:PORT")->capture_default_str();
   cmd->add_option("--db", o.db, "SQLite database file")->capture_default_str();
+  cmd->add_option("--store", o.store,
+                  "the store instead: postgres://USER@HOST:PORT/DB (several servers may share it) or "
+                  "sqlite:FILE");
   cmd->add_option("--config", o.config_file, "YAML or JSON file with scheduler config keys");
   cmd->add_option("--log-dir", o.log_dir, "where run logs are kept (default: <db>.logs)");
   cmd->add_option("--heartbeat-timeout", a->heartbeat_timeout,
@@ -122,7 +129,8 @@ void AddServer(CLI::App& app, VerbTable& verbs) {
       ->capture_default_str();
   cmd->add_flag("-q,--quiet", o.quiet, "log only warnings and errors");
   cmd->footer(
-      "Example:\n  rota server --listen 0.0.0.0:7070 --db /var/lib/rota/rota.db\n"
+      "Examples:\n  rota server --listen 0.0.0.0:7070 --db /var/lib/rota/rota.db\n"
+      "  rota server --listen 0.0.0.0:7070 --store postgres://rota@db1:5432/rota --log-dir /shared/logs\n"
       "Stops cleanly on SIGINT/SIGTERM. Exit codes: 2 bad flags or config, 3 the address or the\n"
       "database cannot be opened.");
   verbs.Add(cmd, [a, cmd] { return StartServer(*a, *cmd); });

@@ -14,27 +14,10 @@
 namespace rota::testing {
 namespace {
 
-// One number from the database of a server that is not running (a running one holds it
-// exclusively); -1 when it cannot be read.
-int64_t Query(const std::filesystem::path& db, const char* sql) {
-  sqlite3* conn = nullptr;
-  int64_t value = -1;
-  if (sqlite3_open_v2(db.c_str(), &conn, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
-    sqlite3_stmt* st = nullptr;
-    if (sqlite3_prepare_v2(conn, sql, -1, &st, nullptr) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
-      value = sqlite3_column_int64(st, 0);
-    }
-    sqlite3_finalize(st);
-  }
-  sqlite3_close(conn);
-  return value;
-}
-
 TEST(RestartTest, TwentyKillNinesLoseNoAnsweredChangeAndNoPublishedEvent) {
   constexpr int kFrames = 10000;
   constexpr int kKills = 20;
   Farm farm({"--snapshot-every", "100", "--heartbeat-timeout", "60s"});
-  const std::filesystem::path db = farm.dir() / "server" / "rota.db";
   ASSERT_TRUE(farm.StartServer());
   ASSERT_TRUE(farm.StartAgent("a1", {"--cores", "6"}));
   ASSERT_TRUE(farm.StartAgent("a2", {"--cores", "6"}));
@@ -52,7 +35,7 @@ TEST(RestartTest, TwentyKillNinesLoseNoAnsweredChangeAndNoPublishedEvent) {
     std::this_thread::sleep_for(std::chrono::milliseconds(std::uniform_int_distribution<int>(150, 900)(random)));
     seen.push_back(farm.Events());
     farm.KillServer();
-    if (Query(db, "SELECT count(*) FROM snapshots") > 0) ++restarts_from_a_snapshot;
+    if (farm.StoreNumber("SELECT count(*) FROM snapshots") > 0) ++restarts_from_a_snapshot;
     ASSERT_TRUE(farm.StartServer()) << farm.Diagnostics();
   }
   ASSERT_TRUE(farm.WaitForJob(id, std::chrono::seconds(300))) << farm.Diagnostics(id);
@@ -87,8 +70,8 @@ TEST(RestartTest, TwentyKillNinesLoseNoAnsweredChangeAndNoPublishedEvent) {
   EXPECT_GE(started, kFrames + kFrames / 7);
   nlohmann::json job = farm.GetJson("/v1/jobs/" + std::to_string(id));
   EXPECT_EQ(job["counts"]["succeeded"], kFrames);
-  farm.KillServer();   // the server holds its database exclusively
-  EXPECT_GT(Query(db, "SELECT min(lsn) FROM log"), 1) << "the log below the snapshots was not compacted";
+  farm.KillServer();   // an SQLite server holds its file exclusively
+  EXPECT_GT(farm.StoreNumber("SELECT min(lsn) FROM log"), 1) << "the log below the snapshots was not compacted";
 }
 
 TEST(RestartTest, AFinishedJobPastRetentionLeavesMemoryAndStaysQueryable) {

@@ -1,7 +1,9 @@
 // Farm: a real `rota server` and real `rota agent`s on 127.0.0.1 for integration tests, each in
 // its own directory under one scratch dir, plus the client verbs and raw HTTP against them. The
 // server keeps one port for its whole life, so it can be killed (-9 included) and started again
-// with agents and clients none the wiser.
+// with agents and clients none the wiser. Its store is an SQLite file, or, when FARM_STORE
+// is "postgres", a fresh database on the cluster of scripts/with-postgres (ctest runs the farm
+// tests both ways).
 #pragma once
 
 #include <netinet/in.h>
@@ -15,7 +17,13 @@
 #include <string>
 #include <vector>
 
+#include <sqlite3.h>
+
+#include <cstdlib>
+#include <pqxx/pqxx>
+
 #include "net/http_client.h"
+#include "support/postgres.h"
 #include "support/rota_process.h"
 
 namespace rota::testing {
@@ -42,6 +50,8 @@ class Farm {
         server_args_(std::move(server_args)) {
     std::filesystem::create_directories(dir_ / "server");
     std::filesystem::create_directories(dir_ / "client");
+    const char* store = std::getenv("FARM_STORE");
+    if (store != nullptr && std::string(store) == "postgres") postgres_ = std::make_unique<TestDatabase>();
   }
 
   // Agents get SIGTERM first, so they take their children down with them.
@@ -56,8 +66,16 @@ class Farm {
 
   // Starts the server and waits until /healthz answers. False if it did not come up in 10 s.
   bool StartServer() {
-    std::vector<std::string> args = {"server", "--listen", "127.0.0.1:" + std::to_string(port_),
-                                     "--db", (dir_ / "server" / "rota.db").string()};
+    std::vector<std::string> args = {"server", "--listen", "127.0.0.1:" + std::to_string(port_)};
+    if (postgres_) {
+      if (postgres_->url().empty()) {
+        std::fprintf(stderr, "Farm: %s\n", postgres_->error().c_str());
+        return false;
+      }
+      args.insert(args.end(), {"--store", postgres_->url(), "--log-dir", (dir_ / "server" / "logs").string()});
+    } else {
+      args.insert(args.end(), {"--db", (dir_ / "server" / "rota.db").string()});
+    }
     args.insert(args.end(), server_args_.begin(), server_args_.end());
     server_ = std::make_unique<RotaProcess>(dir_ / "server", args);
     return WaitFor([&] {
@@ -68,6 +86,34 @@ class Farm {
     }, std::chrono::seconds(10));
   }
   pid_t server_pid() const { return server_->pid(); }
+  // One number from the server's store (SQLite or PostgreSQL: the tables have the same names),
+  // read behind its back: an SQLite file only while the server is stopped (it holds the file).
+  // -1 when it cannot be read.
+  int64_t StoreNumber(const std::string& sql) const {
+    if (postgres_) {
+      try {
+        pqxx::connection c(postgres_->url());
+        pqxx::nontransaction tx(c);
+        const pqxx::row row = tx.exec1(sql);
+        return row[0].is_null() ? -1 : row[0].as<int64_t>();
+      } catch (const std::exception&) {
+        return -1;
+      }
+    }
+    sqlite3* conn = nullptr;
+    int64_t value = -1;
+    const std::string db = (dir_ / "server" / "rota.db").string();
+    if (sqlite3_open_v2(db.c_str(), &conn, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
+      sqlite3_stmt* st = nullptr;
+      if (sqlite3_prepare_v2(conn, sql.c_str(), -1, &st, nullptr) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
+        value = sqlite3_column_int64(st, 0);
+      }
+      sqlite3_finalize(st);
+    }
+    sqlite3_close(conn);
+    return value;
+  }
+  bool on_postgres() const { return postgres_ != nullptr; }
   void KillServer() { server_.reset(); }           // SIGKILL
   Outcome StopServer() {                             // SIGTERM, then its outcome
     server_->Signal(SIGTERM);
@@ -163,6 +209,7 @@ class Farm {
   uint16_t port_;
   std::string url_;
   std::vector<std::string> server_args_;
+  std::unique_ptr<TestDatabase> postgres_;   // the server's store, when on PostgreSQL
   std::unique_ptr<RotaProcess> server_;
   std::map<std::string, std::unique_ptr<RotaProcess>> agents_;
 };

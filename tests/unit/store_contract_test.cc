@@ -1,5 +1,7 @@
-// The Store contract: every implementation must pass this suite unchanged. SQLite-only behaviour
-// (reopening, migrations, crashes) is in sqlite_store_test.cc.
+// The Store contract: every implementation must pass this suite unchanged: in memory, SQLite, and
+// a real PostgreSQL (a fresh database on the cluster scripts/with-postgres starts). SQLite-only
+// behaviour (reopening, migrations, crashes) is in sqlite_store_test.cc, PostgreSQL's own in
+// postgres_store_test.cc.
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
@@ -10,8 +12,10 @@
 #include <thread>
 #include <vector>
 
+#include "support/postgres.h"
 #include "support/scratch_dir.h"
 #include "store/memory_store.h"
+#include "store/postgres_store.h"
 #include "store/sqlite_store.h"
 #include "store/store.h"
 
@@ -33,10 +37,24 @@ struct SQLiteStoreMaker {
   ScratchDir dir;
 };
 
+struct PostgresStoreMaker {
+  std::unique_ptr<Store> Make() {
+    if (db.url().empty()) {
+      ADD_FAILURE() << db.error();
+      return nullptr;
+    }
+    Result<std::unique_ptr<PostgresStore>> opened = PostgresStore::Open(db.url());
+    if (!opened.ok()) ADD_FAILURE() << opened.error().message;
+    return opened.ok() ? std::move(opened).value() : nullptr;
+  }
+  testing::TestDatabase db;
+};
+
 struct MakerNames {
   template <class Maker>
   static std::string GetName(int) {
-    return std::is_same_v<Maker, MemoryStoreMaker> ? "Memory" : "SQLite";
+    if (std::is_same_v<Maker, MemoryStoreMaker>) return "Memory";
+    return std::is_same_v<Maker, SQLiteStoreMaker> ? "SQLite" : "Postgres";
   }
 };
 
@@ -52,6 +70,7 @@ template <class Maker>
 class StoreContractTest : public ::testing::Test {
  protected:
   StoreContractTest() : store_(maker_.Make()) {}
+  void SetUp() override { ASSERT_NE(store_, nullptr) << "no store to test"; }
 
   uint64_t MustAppend(const std::vector<std::string>& entries) {
     Result<uint64_t> lsn = store_->Append(entries);
@@ -81,7 +100,7 @@ class StoreContractTest : public ::testing::Test {
   std::unique_ptr<Store> store_;
 };
 
-using StoreMakers = ::testing::Types<MemoryStoreMaker, SQLiteStoreMaker>;
+using StoreMakers = ::testing::Types<MemoryStoreMaker, SQLiteStoreMaker, PostgresStoreMaker>;
 TYPED_TEST_SUITE(StoreContractTest, StoreMakers, MakerNames);
 
 TYPED_TEST(StoreContractTest, AppendedEntriesComeBackInLsnOrderAPageAtATime) {
@@ -168,6 +187,23 @@ TYPED_TEST(StoreContractTest, EventsDerivedAgainByAReplayAreSkipped) {
   ASSERT_TRUE(all.ok());
   ASSERT_EQ(all->size(), 3u);
   EXPECT_EQ((*all)[1].json, Event(2).json);
+}
+
+// A busy server's events ride along with its next append, in the same transaction.
+TYPED_TEST(StoreContractTest, EventsCarriedByAnAppendAreStoredWithIt) {
+  const std::vector<EventRecord> events = {Event(1), Event(2)};
+  Result<uint64_t> lsn = this->store_->Append({Entry(1)}, Durability::kNow, events);
+  ASSERT_TRUE(lsn.ok()) << lsn.error().message;
+  EXPECT_EQ(*lsn, 1u);
+  EXPECT_EQ(this->SeqsSince(0, 10), (std::vector<uint64_t>{1, 2}));
+  const std::vector<EventRecord> again = {Event(2), Event(3)};   // 2 derived again by a replay
+  ASSERT_TRUE(this->store_->Append({Entry(2)}, Durability::kNow, again).ok());
+  EXPECT_EQ(this->SeqsSince(0, 10), (std::vector<uint64_t>{1, 2, 3}));
+  Result<std::vector<EventRecord>> stored = this->store_->EventsSince(1, 1);
+  ASSERT_TRUE(stored.ok());
+  EXPECT_EQ((*stored)[0].json, Event(2).json);
+  EXPECT_EQ((*stored)[0].ts_us, Event(2).ts_us);
+  EXPECT_EQ(*this->store_->LastEventSeq(), 3u);
 }
 
 TYPED_TEST(StoreContractTest, TheArchiveFindsJobsByIdAndNameAndPagesThrough) {

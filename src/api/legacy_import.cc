@@ -38,8 +38,7 @@ Result<Unit> ServerCore::ImportLegacy() {
   auto apply = [&](int64_t at, decltype(Change::what) what) {
     Change c{at, std::move(what)};
     entries.push_back(EncodeChange(c));
-    engine_.Apply(c);
-    Applied(entries.size(), std::move(c));   // the log is empty before an import
+    ApplyEntry(entries.size(), std::move(c));   // the log is empty before an import
   };
   uint64_t epoch = 1;
   if (auto it = state.config.find("server.epoch"); it != state.config.end()) {

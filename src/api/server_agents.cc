@@ -38,7 +38,7 @@ void ServerCore::Register(wire::Registration agent, Answer<wire::RegisterAnswer>
   const std::string name = agent.name;
   Propose(Change{clock_.UnixMicros(), change::HostRegistered{std::move(info)}}, FailWith(done),
           [this, name, done, running = std::move(agent.running)] {
-            engine_.TouchHost(name);
+            Touch(name);
             Reply<wire::RegisterAnswer>(
                 done, wire::RegisterAnswer{name, options_.heartbeat_interval, engine_.UnwantedRuns(name, running)});
           });
@@ -46,7 +46,7 @@ void ServerCore::Register(wire::Registration agent, Answer<wire::RegisterAnswer>
 
 void ServerCore::Heartbeat(const std::string& agent, const std::vector<wire::RunToken>& running,
                            Answer<std::vector<wire::RunToken>> done) {
-  if (!engine_.HostAlive(agent) || !engine_.TouchHost(agent)) {
+  if (!engine_.HostAlive(agent) || !Touch(agent)) {
     return Reply<std::vector<wire::RunToken>>(std::move(done), NoAgent(agent));
   }
   ResendMissing(agent, running);
@@ -57,6 +57,29 @@ void ServerCore::Heartbeat(const std::string& agent, const std::vector<wire::Run
 // breaks after the reply was written. Such a run is active here but absent from the agent's
 // heartbeats; after kMissesBeforeResend heartbeats in a row it is sent again (an agent ignores a
 // run id it already has, and one that ended and is still being reported is not started twice).
+bool ServerCore::Touch(const std::string& agent) {
+  if (!engine_.TouchHost(agent)) return false;
+  if (store_.Shared()) heard_.insert(agent);
+  return true;
+}
+
+// Each server hears only the agents that call it; the others learn of those calls from the log,
+// at most every quarter of the heartbeat timeout per host.
+void ServerCore::ProposeHostsSeen() {
+  if (heard_.empty()) return;
+  const TimePoint now = clock_.Now();
+  const auto every = options_.engine.heartbeat_timeout / 4;
+  change::HostsSeen seen;
+  for (const std::string& host : heard_) {
+    auto [it, first] = told_.emplace(host, now);
+    if (!first && now - it->second < every) continue;
+    it->second = now;
+    seen.hosts.push_back(host);
+  }
+  heard_.clear();
+  if (!seen.hosts.empty()) Propose(Change{clock_.UnixMicros(), std::move(seen)});
+}
+
 void ServerCore::ResendMissing(const std::string& agent, const std::vector<wire::RunToken>& running) {
   constexpr int kMissesBeforeResend = 3;
   std::erase_if(missing_, [&](const auto& entry) { return !engine_.Run(entry.first).active; });
@@ -100,7 +123,7 @@ std::vector<wire::ReportResult> ServerCore::ProposeEnds(const std::string& agent
     proposal.changes.push_back(Change{clock_.UnixMicros(), std::move(ended)});
     results.push_back({report.run, true, "", ""});
   }
-  if (!agent.empty()) engine_.TouchHost(agent);
+  if (!agent.empty()) Touch(agent);
   return results;
 }
 
@@ -119,7 +142,7 @@ void ServerCore::Reports(const std::string& agent, const std::vector<wire::RunRe
 void ServerCore::Work(const std::string& agent, WorkRequest request, Answer<wire::WorkAnswer> done,
                       Abandoned abandoned) {
   if (!engine_.HostAlive(agent)) return Reply<wire::WorkAnswer>(std::move(done), NoAgent(agent));
-  engine_.TouchHost(agent);   // a poll is as good as a heartbeat
+  Touch(agent);   // a poll is as good as a heartbeat
   AgentHub::Poll poll;
   poll.max = request.max;
   poll.wait = request.wait && request.reports.empty();

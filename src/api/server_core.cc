@@ -75,14 +75,65 @@ bool ServerCore::CommitProposals(Durability durability) {
   events_.unstored.clear();
   appended_ += entries.size();
   uint64_t lsn = *appended - entries.size();
-  for (Proposal& p : batch) {
-    for (Change& c : p.changes) {
-      engine_.Apply(c);
-      Applied(++lsn, std::move(c));
+  // What other servers appended before these comes first: the log's order is the one order.
+  if (lsn > applied_lsn_) {
+    if (Result<Unit> caught_up = ReadAndApply(lsn); !caught_up.ok()) {
+      fatal_ = "the log cannot be followed: " + caught_up.error().message;
+      return false;
     }
+  }
+  for (Proposal& p : batch) {
+    for (Change& c : p.changes) ApplyEntry(++lsn, std::move(c));
     if (p.answer) p.answer();
   }
   return true;
+}
+
+void ServerCore::ApplyEntry(uint64_t lsn, Change change) {
+  engine_.Apply(change);
+  // Another server heard these agents: as good as a heartbeat here (the engine keeps liveness on
+  // the proposer's side, from its own clock).
+  if (const auto* seen = std::get_if<change::HostsSeen>(&change.what)) {
+    for (const std::string& host : seen->hosts) engine_.TouchHost(host);
+  }
+  applied_lsn_ = lsn;
+  unstored_.push_back({lsn, std::move(change), engine_.last_seq()});
+}
+
+Result<Unit> ServerCore::ReadAndApply(uint64_t through) {
+  constexpr size_t kPage = 4096;
+  while (applied_lsn_ < through) {
+    Result<std::vector<LogEntry>> page =
+        store_.ReadFrom(applied_lsn_, static_cast<size_t>(std::min<uint64_t>(kPage, through - applied_lsn_)));
+    if (!page.ok()) return page.error();
+    if (page->empty()) {
+      if (through == kAllOfTheLog) return Unit{};
+      return MakeError("store_corrupt", "the log ends at " + std::to_string(applied_lsn_) + ", before " +
+                                            std::to_string(through));
+    }
+    for (LogEntry& entry : *page) {
+      if (entry.lsn != applied_lsn_ + 1) {   // compacted away below a snapshot while this server lagged
+        return MakeError("store_behind", "the log goes on at " + std::to_string(entry.lsn) + " after " +
+                                             std::to_string(applied_lsn_) +
+                                             " (compacted below a snapshot): a restart starts from the snapshot");
+      }
+      Result<Change> change = DecodeChange(entry.bytes);
+      if (!change.ok()) {
+        return MakeError("store_corrupt", "change " + std::to_string(entry.lsn) +
+                                              " of the log cannot be read: " + change.error().message);
+      }
+      ApplyEntry(entry.lsn, std::move(change).value());
+    }
+  }
+  return Unit{};
+}
+
+void ServerCore::FollowOthers() {
+  if (!fatal_.empty()) return;
+  if (Result<Unit> caught_up = ReadAndApply(kAllOfTheLog); !caught_up.ok()) {
+    if (caught_up.error().code == "store_io") return;   // the store is away: the next tick tries again
+    fatal_ = "the log cannot be followed: " + caught_up.error().message;
+  }
 }
 
 bool ServerCore::MakeDurable() {
@@ -293,6 +344,7 @@ void ServerCore::AfterBatch() {
     return true;
   };
   for (Change& due : engine_.DueChanges(clock_.UnixMicros(), clock_.Now())) Propose(std::move(due));
+  ProposeHostsSeen();
   if (engine_.sched_config().async) {
     propose_slice();
     CommitProposals(Durability::kNow);

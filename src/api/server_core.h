@@ -21,6 +21,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -123,6 +124,11 @@ class ServerCore {
   // Stores what is derived and not stored yet (the server stops).
   void Flush();
 
+  // Applies what other servers appended to a shared log (Store::Shared) since this one last
+  // looked: the log tailer asks for it when notified, and at least every second.
+  void FollowOthers();
+  uint64_t applied_lsn() const { return applied_lsn_; }
+
   // Why the server must stop, once the store could not make its log durable ("" until then):
   // what it applied since may not survive, so it answers nothing more.
   const std::string& fatal() const { return fatal_; }
@@ -157,11 +163,15 @@ class ServerCore {
   bool CommitProposals(Durability durability);
   // Makes what was appended with Durability::kLater durable; false (and fatal_) when it cannot.
   bool MakeDurable();
-  // `change`, at `lsn`, was just applied: it goes to the snapshotter once what it derived is
-  // stored (FollowStored): a snapshot that covered it without its events would lose them.
-  void Applied(uint64_t lsn, Change change) {
-    unstored_.push_back({lsn, std::move(change), engine_.last_seq()});
-  }
+  // Applies the log's entry at `lsn` (the next one); it goes to the snapshotter once what it
+  // derived is stored (FollowStored): a snapshot that covered it without its events would lose
+  // them.
+  void ApplyEntry(uint64_t lsn, Change change);
+  // Reads the log after applied_lsn_ up to `through` (kAllOfTheLog: all there is) and applies it:
+  // at a restart, and what other servers appended. Error "store_behind" when the log was
+  // compacted past where this server is.
+  static constexpr uint64_t kAllOfTheLog = ~uint64_t{0};
+  Result<Unit> ReadAndApply(uint64_t through);
   void FollowStored();
   // Stores the derived events on their own (the server is idle).
   void StoreEvents();
@@ -201,6 +211,9 @@ class ServerCore {
                                               const std::vector<wire::RunReport>& reports,
                                               Proposal& proposal);
   void ResendMissing(const std::string& agent, const std::vector<wire::RunToken>& running);
+  // The agent called: a heartbeat to the engine, and (on a shared log) one to tell the others of.
+  bool Touch(const std::string& agent);
+  void ProposeHostsSeen();
 
   Store& store_;
   const Clock& clock_;
@@ -216,6 +229,7 @@ class ServerCore {
   std::vector<AppliedChange> unstored_;   // applied, derived data not yet stored
   uint64_t stored_seq_ = 0;               // the highest event seq the store holds
   uint64_t appended_ = 0;                 // log entries this process appended
+  uint64_t applied_lsn_ = 0;              // the last entry of the log applied to engine_
   // Since when events_.unstored has waited for an append to take it along.
   std::optional<TimePoint> unstored_since_;
   static constexpr std::chrono::milliseconds kEventDelay{100};
@@ -223,6 +237,9 @@ class ServerCore {
   std::unordered_map<uint64_t, PendingWait> waits_;
   // Active runs an agent's heartbeats did not list, and how many heartbeats in a row missed them.
   std::unordered_map<RunId, int> missing_;
+  // Shared log: agents heard since the last batch, and when each was last told of to the others.
+  std::unordered_set<std::string> heard_;
+  std::unordered_map<std::string, TimePoint> told_;
   Histogram cycle_seconds_;
   Histogram sched_seconds_;
   uint64_t commits_failed_ = 0;

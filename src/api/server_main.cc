@@ -2,6 +2,7 @@
 // io thread (ApiRoutes on HttpServer) and the loop thread (this one: EngineLoop + ServerCore).
 #include "api/server_main.h"
 
+#include <atomic>
 #include <charconv>
 #include <cstdio>
 #include <memory>
@@ -21,6 +22,8 @@ namespace rota {
 namespace {
 
 constexpr auto kKeepAliveEvery = std::chrono::seconds(15);
+// How often a server on a shared log looks for what others appended when nothing woke it.
+constexpr auto kFollowEvery = std::chrono::milliseconds(1000);
 
 void Fail(const std::string& message) { std::fprintf(stderr, "error: %s\n", message.c_str()); }
 
@@ -130,6 +133,20 @@ int RunServer(const ServerOptions& options) {
                  static_cast<unsigned long long>(core.engine().epoch()));
   }
 
+  // On a shared log, what other servers append: a notification (or a second without one) wakes
+  // the loop to apply it.
+  std::atomic<bool> tailing{store.Shared()};
+  std::thread tailer;
+  if (tailing) {
+    tailer = std::thread([&] {
+      while (tailing) {
+        // Unreachable: wait as long as a quiet second would, then look anyway.
+        if (!store.AwaitAppend(kFollowEvery).ok()) std::this_thread::sleep_for(kFollowEvery);
+        if (tailing) loop.Post([&core](Engine&) { core.FollowOthers(); });
+      }
+    });
+  }
+
   bool stop = false;
   core.set_event_publisher([&server, &events](std::vector<EventRecord> batch, uint64_t stored_through) {
     // Kept on this thread; the io thread is woken only when a stream follows.
@@ -147,6 +164,8 @@ int RunServer(const ServerOptions& options) {
                           }}},
       /*fire_timers=*/false);   // AfterBatch proposes what is due through the log
   core.engine().StopCycles();   // its thread may wake `loop`, which goes away first
+  tailing = false;
+  if (tailer.joinable()) tailer.join();
   publish();
   core.Flush();
   server.Stop();

@@ -17,31 +17,16 @@ Result<Unit> ServerCore::Restore(const std::map<std::string, std::string>& setti
       Snapshotter::Start(store_, options_.snapshots, options_.engine, *snapshot);
   if (!started.ok()) return MakeError("store_corrupt", "the latest snapshot cannot be read back: " + started.error().message);
   snapshotter_ = std::move(started).value();
-  uint64_t after = 0;
   if (*snapshot) {
     if (Result<Unit> loaded = engine_.LoadSnapshot((*snapshot)->bytes); !loaded.ok()) {
       return MakeError("store_corrupt", "the latest snapshot cannot be read back: " + loaded.error().message);
     }
-    after = (*snapshot)->lsn;
+    applied_lsn_ = (*snapshot)->lsn;
   } else {
     if (Result<Unit> imported = ImportLegacy(); !imported.ok()) return imported;
-    after = imported_through_;
+    applied_lsn_ = imported_through_;
   }
-  for (;;) {
-    Result<std::vector<LogEntry>> page = store_.ReadFrom(after, 4096);
-    if (!page.ok()) return page.error();
-    if (page->empty()) break;
-    for (const LogEntry& entry : *page) {
-      Result<Change> change = DecodeChange(entry.bytes);
-      if (!change.ok()) {
-        return MakeError("store_corrupt", "change " + std::to_string(entry.lsn) +
-                                              " of the log cannot be read: " + change.error().message);
-      }
-      engine_.Apply(*change);
-      Applied(entry.lsn, std::move(change).value());
-      after = entry.lsn;
-    }
-  }
+  if (Result<Unit> replayed = ReadAndApply(kAllOfTheLog); !replayed.ok()) return replayed;
   engine_.EndReplay(clock_.Now());
   // Each start is a new fencing epoch: runs placed from now on carry it.
   Propose(Change{clock_.UnixMicros(), change::EpochStarted{engine_.epoch() + 1, 0}});

@@ -109,6 +109,13 @@ struct JobsRetired {
   std::vector<JobId> jobs;
 };
 
+// Hosts that called the server that appended this (several servers on one log: each hears only
+// the agents that talk to it). Changes no state: the servers take it as a heartbeat of each host,
+// so that whichever proposes `host_lost` knows of every host's calls.
+struct HostsSeen {
+  std::vector<std::string> hosts;
+};
+
 }  // namespace change
 
 struct Change {
@@ -116,7 +123,7 @@ struct Change {
   std::variant<change::JobSubmitted, change::CancelRequested, change::JobRetried,
                change::SignalPosted, change::ConfigSet, change::EpochStarted,
                change::HostRegistered, change::HostLost, change::Placements, change::RunEnded,
-               change::TimeoutDue, change::BackoffOver, change::JobsRetired>
+               change::TimeoutDue, change::BackoffOver, change::JobsRetired, change::HostsSeen>
       what;
 };
 

@@ -17,7 +17,7 @@ constexpr uint64_t kVersion = 1;
 constexpr const char* kKindNames[] = {
     "job_submitted", "cancel_requested", "job_retried", "signal_posted", "config_set",
     "epoch_started", "host_registered",  "host_lost",   "placements",    "run_ended",
-    "timeout_due",   "backoff_over",  "jobs_retired",
+    "timeout_due",   "backoff_over",  "jobs_retired",    "hosts_seen",
 };
 static_assert(std::size(kKindNames) == std::variant_size_v<decltype(Change::what)>);
 
@@ -96,6 +96,7 @@ void Write(ByteWriter& w, const change::JobsRetired& c) {
   w.U64(c.jobs.size());
   for (JobId id : c.jobs) w.U64(id);
 }
+void Write(ByteWriter& w, const change::HostsSeen& c) { WriteStrings(w, c.hosts); }
 
 Error Bad(std::string why) { return MakeError("bad_change", std::move(why)); }
 
@@ -211,6 +212,7 @@ Result<Change> ReadWhat(ByteReader& r, uint64_t kind, Change& out) {
       out.what = std::move(c);
       break;
     }
+    case 13: out.what = change::HostsSeen{ReadStrings(r)}; break;
     default: return Bad("unknown change kind " + std::to_string(kind));
   }
   if (!r.ok()) return Bad(std::string("truncated ") + kKindNames[kind]);

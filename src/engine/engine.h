@@ -251,6 +251,7 @@ class Engine {
   void ApplyWhat(const Change& c, const change::TimeoutDue& what);
   void ApplyWhat(const Change& c, const change::BackoffOver& what);
   void ApplyWhat(const Change& c, const change::JobsRetired& what);
+  void ApplyWhat(const Change&, const change::HostsSeen&) {}   // for the servers: no state
   void Retire(JobId id);
   bool RetryJob(JobId id);
   std::vector<uint64_t> ReadyLine(const PoolState& pool) const;

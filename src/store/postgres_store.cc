@@ -4,13 +4,18 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <limits>
+#include <random>
 
 namespace rota {
 
 struct PgConnection {
   explicit PgConnection(const std::string& url) : c(url) {}
   pqxx::connection c;
+  // AwaitAppend's LISTEN, on the tailer's connection; declared after `c`, so destroyed first.
+  std::unique_ptr<pqxx::notification_receiver> listener;
+  bool woken = false;   // another process's notification arrived
 };
 
 PostgresStore::Link::~Link() = default;
@@ -94,7 +99,7 @@ const std::pair<const char*, const char*> kStatements[] = {
      "   SELECT (SELECT lsn FROM head) - $1 + ord, entry FROM unnest($2::bytea[]) WITH ORDINALITY AS t(entry, ord)),"
      " derived AS (INSERT INTO events (seq, ts_us, json)"
      "   SELECT * FROM unnest($3::bigint[], $4::bigint[], $5::text[]) ON CONFLICT (seq) DO NOTHING)"
-     " SELECT lsn, pg_notify('rota_log', lsn::text) FROM head"},
+     " SELECT lsn, pg_notify('rota_log', $6) FROM head"},
     {"write_events",
      "INSERT INTO events (seq, ts_us, json) SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[])"
      " ON CONFLICT (seq) DO NOTHING"},
@@ -124,7 +129,18 @@ const std::pair<const char*, const char*> kStatements[] = {
 
 }  // namespace
 
-PostgresStore::PostgresStore(std::string url) : url_(std::move(url)) {}
+namespace {
+
+std::string NewInstanceName() {
+  std::random_device random;
+  char name[32];
+  std::snprintf(name, sizeof name, "%08x%08x", random(), random());
+  return name;
+}
+
+}  // namespace
+
+PostgresStore::PostgresStore(std::string url) : url_(std::move(url)), instance_(NewInstanceName()) {}
 PostgresStore::~PostgresStore() = default;
 
 Result<std::unique_ptr<PostgresStore>> PostgresStore::Open(const std::string& url) {
@@ -196,9 +212,47 @@ Result<uint64_t> PostgresStore::Append(const std::vector<std::string>& entries, 
     pqxx::nontransaction tx(c);   // one statement: its own transaction
     const std::string bytes = ArrayLiteral(entries, [](const std::string& e, std::string& out) { AppendByteaElement(e, out); });
     const pqxx::result r = tx.exec_prepared("append", static_cast<int64_t>(entries.size()), bytes,
-                                            EventSeqs(events), EventTimes(events), EventJson(events));
+                                            EventSeqs(events), EventTimes(events), EventJson(events), instance_);
     return r[0][0].as<uint64_t>();
   });
+}
+
+namespace {
+
+// Notes whether a notification came from another process.
+class AppendListener final : public pqxx::notification_receiver {
+ public:
+  AppendListener(pqxx::connection& c, std::string self, bool& woken)
+      : pqxx::notification_receiver(c, "rota_log"), self_(std::move(self)), woken_(woken) {}
+  void operator()(const std::string& payload, int) override {
+    if (payload != self_) woken_ = true;
+  }
+
+ private:
+  const std::string self_;
+  bool& woken_;
+};
+
+}  // namespace
+
+Result<bool> PostgresStore::AwaitAppend(std::chrono::milliseconds timeout) {
+  std::lock_guard lock(listen_.mu);
+  Result<PgConnection*> connected = Connected(listen_);
+  if (!connected.ok()) return connected.error();
+  PgConnection& pg = **connected;
+  try {
+    if (!pg.listener) pg.listener = std::make_unique<AppendListener>(pg.c, instance_, pg.woken);
+    pg.woken = false;
+    pg.c.get_notifs();
+    if (!pg.woken) {
+      const auto us = std::chrono::duration_cast<std::chrono::microseconds>(timeout).count();
+      pg.c.await_notification(static_cast<long>(us / 1000000), static_cast<long>(us % 1000000));
+    }
+    return pg.woken;
+  } catch (const std::exception& e) {
+    listen_.conn.reset();   // listened again, on a new connection, by the next call
+    return MakeError("store_io", "could not listen to " + url_ + ": " + e.what());
+  }
 }
 
 Result<std::vector<LogEntry>> PostgresStore::ReadFrom(uint64_t after, size_t limit) {

@@ -10,10 +10,10 @@
 // reads `lsn > last` therefore never skips a row a later one depends on. Every commit is durable
 // (synchronous_commit on); Durability::kLater is treated as kNow and Sync has nothing to do.
 //
-// Thread-safety: three connections, each under its own mutex: the loop's (appends, reads, events,
-// the archive), the snapshot writer's (WriteSnapshot), and the readers' (EventsSince, from API
-// threads). A broken connection is opened again by the next call on it; the call that saw it
-// break fails with "store_io".
+// Thread-safety: four connections, each under its own mutex: the loop's (appends, reads, events,
+// the archive), the snapshot writer's (WriteSnapshot), the readers' (EventsSince, from API
+// threads), and the log tailer's (AwaitAppend: LISTEN rota_log). A broken connection is opened
+// again by the next call on it; the call that saw it break fails with "store_io".
 #pragma once
 
 #include <memory>
@@ -55,6 +55,8 @@ class PostgresStore final : public Store {
   Result<std::vector<ArchivedJob>> ArchivedJobs(uint64_t after, size_t limit) override;
   Result<StoredState> LoadLegacy() override { return StoredState{}; }   // no version 2 here
   Result<uint64_t> ImportLegacy(const std::vector<std::string>& entries) override { return Append(entries); }
+  bool Shared() const override { return true; }
+  Result<bool> AwaitAppend(std::chrono::milliseconds timeout) override;
 
   const std::string& url() const { return url_; }
 
@@ -76,9 +78,12 @@ class PostgresStore final : public Store {
   Result<T> With(Link& link, const char* what, Body body);
 
   const std::string url_;
+  // Names this process in its notifications, so that its own appends do not wake its tailer.
+  const std::string instance_;
   Link main_;       // the loop
   Link snapshot_;   // the snapshot writer
   Link readers_;    // EventsSince
+  Link listen_;     // AwaitAppend
 };
 
 }  // namespace rota

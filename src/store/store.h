@@ -17,6 +17,7 @@
 // snapshot and compacts in small transactions).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -153,6 +154,17 @@ class Store {
   // ImportLegacy replaces them with log entries (in one transaction); empty otherwise.
   virtual Result<StoredState> LoadLegacy() = 0;
   virtual Result<uint64_t> ImportLegacy(const std::vector<std::string>& entries) = 0;
+
+  // Whether other processes append to this log too (several servers on PostgreSQL): then a server
+  // follows what they append, woken by AwaitAppend.
+  virtual bool Shared() const { return false; }
+  // Blocks until another process may have appended (woken by it), or `timeout` passed; true when
+  // woken. Not when this process appended. A shared store only; called from one thread (the log
+  // tailer), at the same time as the rest.
+  virtual Result<bool> AwaitAppend(std::chrono::milliseconds timeout) {
+    (void)timeout;
+    return false;
+  }
 };
 
 }  // namespace rota

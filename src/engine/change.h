@@ -38,6 +38,10 @@ struct JobSubmitted {
 
 inline constexpr JobId kAllJobs = ~JobId{0};
 
+// The lease of what belongs to no pool: retiring jobs, declaring silent hosts lost. Not a pool
+// name (those cannot start with '*').
+inline constexpr const char* kFarmLease = "*farm";
+
 struct CancelRequested {
   JobId job = kAllJobs;    // kAllJobs: every unfinished job (`rota run` on Ctrl-C)
   std::string reason = "job cancelled";
@@ -84,6 +88,10 @@ struct Placements {
   };
   std::vector<Place> placements;
   std::vector<RunId> preempted;
+  // Several servers: the leases (pool name, epoch) its proposer held. A placement or preemption
+  // in a leased pool stands only if this names the pool at its newest epoch (DESIGN section 8,
+  // "fencing twice"). Empty on a server that holds everything (SQLite).
+  std::vector<std::pair<std::string, uint64_t>> fence;
 };
 
 // A run ended. In server mode the token (run, epoch, host) must match the active run, else the
@@ -116,6 +124,15 @@ struct HostsSeen {
   std::vector<std::string> hosts;
 };
 
+// A server took the lease `name` (a pool, or kFarmLease) at `epoch`, higher than any before it:
+// from now on only its placements in that pool stand. A grant at an epoch not above the newest
+// is dropped.
+struct LeaseGranted {
+  std::string name;
+  std::string holder;
+  uint64_t epoch = 0;
+};
+
 }  // namespace change
 
 struct Change {
@@ -123,7 +140,8 @@ struct Change {
   std::variant<change::JobSubmitted, change::CancelRequested, change::JobRetried,
                change::SignalPosted, change::ConfigSet, change::EpochStarted,
                change::HostRegistered, change::HostLost, change::Placements, change::RunEnded,
-               change::TimeoutDue, change::BackoffOver, change::JobsRetired, change::HostsSeen>
+               change::TimeoutDue, change::BackoffOver, change::JobsRetired, change::HostsSeen,
+               change::LeaseGranted>
       what;
 };
 

@@ -17,7 +17,7 @@ constexpr uint64_t kVersion = 1;
 constexpr const char* kKindNames[] = {
     "job_submitted", "cancel_requested", "job_retried", "signal_posted", "config_set",
     "epoch_started", "host_registered",  "host_lost",   "placements",    "run_ended",
-    "timeout_due",   "backoff_over",  "jobs_retired",    "hosts_seen",
+    "timeout_due",   "backoff_over",  "jobs_retired",    "hosts_seen",    "lease_granted",
 };
 static_assert(std::size(kKindNames) == std::variant_size_v<decltype(Change::what)>);
 
@@ -76,6 +76,11 @@ void Write(ByteWriter& w, const change::Placements& c) {
   }
   w.U64(c.preempted.size());
   for (RunId run : c.preempted) w.U64(run);
+  w.U64(c.fence.size());
+  for (const auto& [name, epoch] : c.fence) {
+    w.Str(name);
+    w.U64(epoch);
+  }
 }
 void Write(ByteWriter& w, const change::RunEnded& c) {
   w.U64(c.exit.run);
@@ -97,6 +102,11 @@ void Write(ByteWriter& w, const change::JobsRetired& c) {
   for (JobId id : c.jobs) w.U64(id);
 }
 void Write(ByteWriter& w, const change::HostsSeen& c) { WriteStrings(w, c.hosts); }
+void Write(ByteWriter& w, const change::LeaseGranted& c) {
+  w.Str(c.name);
+  w.Str(c.holder);
+  w.U64(c.epoch);
+}
 
 Error Bad(std::string why) { return MakeError("bad_change", std::move(why)); }
 
@@ -181,6 +191,13 @@ Result<Change> ReadWhat(ByteReader& r, uint64_t kind, Change& out) {
       }
       c.preempted.resize(r.Count());
       for (RunId& run : c.preempted) run = r.U64();
+      if (!r.at_end()) {   // logs written before leases end here
+        c.fence.resize(r.Count());
+        for (auto& [name, epoch] : c.fence) {
+          name = std::string(r.Str());
+          epoch = r.U64();
+        }
+      }
       out.what = std::move(c);
       break;
     }
@@ -213,6 +230,14 @@ Result<Change> ReadWhat(ByteReader& r, uint64_t kind, Change& out) {
       break;
     }
     case 13: out.what = change::HostsSeen{ReadStrings(r)}; break;
+    case 14: {
+      change::LeaseGranted c;
+      c.name = std::string(r.Str());
+      c.holder = std::string(r.Str());
+      c.epoch = r.U64();
+      out.what = std::move(c);
+      break;
+    }
     default: return Bad("unknown change kind " + std::to_string(kind));
   }
   if (!r.ok()) return Bad(std::string("truncated ") + kKindNames[kind]);

@@ -174,6 +174,19 @@ class Engine {
   // Shorthand: the host is gone: its active runs end as lost (and are retried within their budget).
   void LoseHost(std::string_view name, std::string_view reason);
   uint64_t epoch() const { return epoch_; }
+
+  // Leases (several servers; engine_leases.cc). The newest grant of each lease, as the log has it.
+  struct Lease {
+    std::string holder;
+    uint64_t epoch = 0;
+  };
+  const std::map<std::string, Lease>& leases() const { return leases_; }
+  // The proposer's side: the leases this server holds (name -> epoch). Its cycles place only in
+  // those pools, its timers fire only there (and the farm-wide ones with kFarmLease), and its
+  // placements carry them as their fence. nullopt (the default): everything, unfenced (one server).
+  void SetOwnedLeases(std::optional<std::map<std::string, uint64_t>> owned);
+  bool Owns(std::string_view lease) const;
+
   const std::map<std::string, std::string>& config() const { return config_; }
   uint64_t last_seq() const { return seq_; }
   const std::vector<HostState>& hosts() const { return hosts_; }
@@ -252,6 +265,10 @@ class Engine {
   void ApplyWhat(const Change& c, const change::BackoffOver& what);
   void ApplyWhat(const Change& c, const change::JobsRetired& what);
   void ApplyWhat(const Change&, const change::HostsSeen&) {}   // for the servers: no state
+  void ApplyWhat(const Change& c, const change::LeaseGranted& what);
+  // Whether a placement or preemption in farm pool `pool` stands under `fence`: yes when nobody
+  // ever leased it; else only at its newest epoch.
+  bool Fenced(uint32_t pool, const std::vector<std::pair<std::string, uint64_t>>& fence) const;
   void Retire(JobId id);
   bool RetryJob(JobId id);
   std::vector<uint64_t> ReadyLine(const PoolState& pool) const;
@@ -284,8 +301,9 @@ class Engine {
   sched::Snapshot BaseSnapshot() const;   // everything but pending and running
   sched::Snapshot CycleSnapshot();
   change::Placements NextSlice(size_t count);
-  void ApplyPlacements(const std::vector<change::Placements::Place>& places);
-  void ApplyPreemptions(const std::vector<uint64_t>& runs);
+  void ApplyPlacements(const std::vector<change::Placements::Place>& places,
+                       const std::vector<std::pair<std::string, uint64_t>>& fence);
+  void ApplyPreemptions(const std::vector<uint64_t>& runs, const std::vector<std::pair<std::string, uint64_t>>& fence);
   bool IsGangKey(uint64_t key) const;
   void Preempt(RunId run);
   void Requeue(JobId id, uint32_t inst);
@@ -368,6 +386,8 @@ class Engine {
   uint64_t epoch_ = 0;       // server mode: the fencing epoch of new runs
   uint64_t seq_ = 0;
   std::map<std::string, std::string> config_;   // settings applied by ConfigSet
+  std::map<std::string, Lease> leases_;         // by LeaseGranted
+  std::optional<std::map<std::string, uint64_t>> owned_;   // proposer-side: nullopt = everything
   std::map<std::string, uint64_t> dropped_;
   std::function<void(const Change&)> change_tap_;
   std::function<void(const JobState&)> retire_observer_;

@@ -173,16 +173,26 @@ void Engine::SignalRun(RunId run, int signo) {
 
 std::vector<Change> Engine::DueChanges(int64_t now_us, TimePoint now) const {
   std::vector<Change> due;
+  // Several servers: each fires the timers of the pools it holds, and the farm's holder the rest.
+  auto owns_pool_of = [&](JobId id, uint32_t instance) {
+    if (!owned_) return true;
+    const JobState* job = find_job(id);
+    if (job == nullptr) return Owns(change::kFarmLease);
+    return Owns(farm_pools_[pools_[job->tasks[job->instances[instance].task].pool].farm_pool]);
+  };
   for (const auto& [at, key] : deadlines_) {
     if (at > now_us) break;
     if (key & kBackoffKey) {
       const uint64_t ref = key & ~kBackoffKey;
+      if (!owns_pool_of(static_cast<JobId>(ref >> 32), static_cast<uint32_t>(ref))) continue;
       due.push_back({now_us, change::BackoffOver{static_cast<JobId>(ref >> 32), static_cast<uint32_t>(ref)}});
     } else {
+      const RunState* run = FindRun(key);
+      if (run != nullptr && !owns_pool_of(run->job, run->instance)) continue;
       due.push_back({now_us, change::TimeoutDue{key}});
     }
   }
-  if (options_.placement) {
+  if (options_.placement && Owns(change::kFarmLease)) {
     change::JobsRetired retired;
     const int64_t retention = RetentionMicros(sched_config_);
     for (const auto& entry : finished_order_) {

@@ -181,6 +181,7 @@ sched::Snapshot Engine::CycleSnapshot() {
   std::unordered_set<uint64_t> offered;
   std::vector<size_t> group_cap;   // per group of snap.pending
   for (PoolState& pool : pools_) {
+    if (!Owns(farm_pools_[pool.farm_pool])) continue;   // another server places there
     while (!pool.ready.empty()) {   // entries no longer ready are dropped from the front
       const uint64_t ref = pool.ready.front();
       if (jobs_[ref >> 32]->instances[static_cast<uint32_t>(ref)].status == InstanceStatus::kReady)
@@ -249,6 +250,7 @@ sched::Snapshot Engine::CycleSnapshot() {
       if (run.cancel_requested || run.preempted || run.host == kNoHost) continue;
       const JobState& job = *jobs_[run.job];
       const TaskState& task = job.tasks[job.instances[run.instance].task];
+      if (!Owns(farm_pools_[pools_[task.pool].farm_pool])) continue;   // not ours to preempt
       sched::RunningView v;
       v.run = r;
       v.queue = job.queue;
@@ -331,6 +333,7 @@ change::Placements Engine::NextSlice(size_t count) {
   const std::vector<sched::Placement>& all = result_->placements;
   change::Placements slice;
   if (result_next_ == 0) slice.preempted = result_->preempted;
+  if (owned_) slice.fence.assign(owned_->begin(), owned_->end());
   const size_t begin = result_next_;
   size_t end = begin + std::min(count, all.size() - begin);
   while (end < all.size() && all[end].key == all[end - 1].key && IsGangKey(all[end].key)) ++end;
@@ -346,13 +349,14 @@ change::Placements Engine::NextSlice(size_t count) {
 
 void Engine::ApplyWhat(const Change& c, const change::Placements& what) {
   (void)c;
-  ApplyPreemptions(what.preempted);
-  ApplyPlacements(what.placements);
+  ApplyPreemptions(what.preempted, what.fence);
+  ApplyPlacements(what.placements, what.fence);
 }
 
 // Reconciliation: a placement stands only if its instance is still ready, its job pool still has
 // room, and its host is alive with room now; a gang stands only if all of its placements do.
-void Engine::ApplyPlacements(const std::vector<change::Placements::Place>& all) {
+void Engine::ApplyPlacements(const std::vector<change::Placements::Place>& all,
+                             const std::vector<std::pair<std::string, uint64_t>>& fence) {
   std::vector<char> keep(all.size(), 1);
   std::unordered_map<uint64_t, bool> gang_ok;          // by group key
   std::unordered_map<uint32_t, sched::Amount> free;    // hosts, as this slice would leave them
@@ -368,6 +372,11 @@ void Engine::ApplyPlacements(const std::vector<change::Placements::Place>& all) 
       const InstanceState& inst = job.instances[place.instance];
       ok = inst.status == InstanceStatus::kReady && inst.task == place.task;
       task = &job.tasks[place.task];
+      // Placed by a server that no longer held the pool's lease (paused, partitioned): dropped.
+      if (ok && !Fenced(pools_[task->pool].farm_pool, fence)) {
+        ok = false;
+        ++dropped_["placement_fenced"];
+      }
     }
     if (ok) {
       const sched::Amount need = NeedOf(*task->spec);
@@ -410,10 +419,15 @@ bool Engine::IsGangKey(uint64_t key) const {
   return t < job.tasks.size() && IsGang(job.tasks[t]);
 }
 
-void Engine::ApplyPreemptions(const std::vector<uint64_t>& runs) {
+void Engine::ApplyPreemptions(const std::vector<uint64_t>& runs,
+                              const std::vector<std::pair<std::string, uint64_t>>& fence) {
   for (uint64_t run : runs) {
     const RunState* found = FindRun(run);
-    if (found == nullptr || found->cancel_requested || found->preempted) {
+    auto pool_of = [&](const RunState& r) {
+      const JobState& job = *jobs_[r.job];
+      return pools_[job.tasks[job.instances[r.instance].task].pool].farm_pool;
+    };
+    if (found == nullptr || found->cancel_requested || found->preempted || !Fenced(pool_of(*found), fence)) {
       ++cycle_stats_.decisions_dropped;
       continue;
     }

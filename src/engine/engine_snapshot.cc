@@ -211,6 +211,12 @@ std::string Engine::EncodeSnapshot() const {
     w.U64(id);
     w.I64(at);
   }
+  w.U64(leases_.size());
+  for (const auto& [name, lease] : leases_) {
+    w.Str(name);
+    w.Str(lease.holder);
+    w.U64(lease.epoch);
+  }
   return w.Take();
 }
 

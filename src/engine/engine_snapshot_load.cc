@@ -18,7 +18,8 @@ Result<Unit> Engine::LoadSnapshot(std::string_view bytes) {
   auto bad = [](std::string why) { return MakeError("bad_snapshot", std::move(why)); };
   if (!jobs_.empty() || !hosts_.empty()) return bad("the engine is not new");
   ByteReader r(bytes);
-  if (r.U64() != kSnapshotVersion || !r.ok()) return bad("not a snapshot this rota reads");
+  const uint64_t version = r.U64();
+  if ((version != 1 && version != kSnapshotVersion) || !r.ok()) return bad("not a snapshot this rota reads");
   seq_ = r.U64();
   epoch_ = r.U64();
   unfinished_jobs_ = r.U64();
@@ -203,6 +204,13 @@ Result<Unit> Engine::LoadSnapshot(std::string_view bytes) {
     const int64_t at = r.I64();
     if (id >= jobs_.size()) return bad("a finished job the snapshot lacks");
     finished_order_.emplace_back(id, at);
+  }
+  if (version >= 2) {
+    for (uint64_t n = r.Count(); n > 0; --n) {
+      Lease& lease = leases_[std::string(r.Str())];
+      lease.holder = std::string(r.Str());
+      lease.epoch = r.U64();
+    }
   }
   if (!r.ok() || !r.at_end()) return bad("truncated or with trailing bytes");
   for (const auto& [key, waiters] : signal_waiters_) {

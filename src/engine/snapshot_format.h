@@ -12,7 +12,8 @@
 
 namespace rota::snapshot_format {
 
-constexpr uint64_t kSnapshotVersion = 1;
+// Version 2 adds the leases at the end; version 1 (without) is still read.
+constexpr uint64_t kSnapshotVersion = 2;
 
 inline void WriteStrings(ByteWriter& w, const std::vector<std::string>& v) {
   w.U64(v.size());

@@ -106,11 +106,12 @@ class StopSignals {
 }  // namespace
 
 int RunAgent(const AgentOptions& options) {
-  Result<ServerUrl> server = ParseServerUrl(options.server);
-  if (!server) {
-    std::fprintf(stderr, "error: %s\n", server.error().message.c_str());
+  Result<std::vector<ServerUrl>> servers = ParseServerList(options.server);
+  if (!servers) {
+    std::fprintf(stderr, "error: %s\n", servers.error().message.c_str());
     return 2;
   }
+  const std::string server_text = ServerListText(*servers);
   if (std::string problem = CheckOptions(options); !problem.empty()) {
     std::fprintf(stderr, "error: %s\n", problem.c_str());
     return 2;
@@ -130,7 +131,7 @@ int RunAgent(const AgentOptions& options) {
 
   AgentConfig config;
   config.name = agent::ResolveName(options);
-  config.server = server->text;
+  config.server = server_text;
   config.resources = agent::ResolveResources(options);
   config.pools = options.pools;
   config.tags = options.tags;
@@ -139,7 +140,7 @@ int RunAgent(const AgentOptions& options) {
   if (!options.quiet) config.note = PrintLine;
   config.note_runs = !options.no_exec;  // thousands per second there
   std::shared_ptr<AgentCore> core =
-      AgentCore::Create(config, std::make_shared<HttpTransport>(*server));
+      AgentCore::Create(config, std::make_shared<HttpTransport>(*servers));
 
   int code = 0;
   if (Result<size_t> recovered = core->RecoverLeftovers(); !recovered) {
@@ -161,22 +162,18 @@ int RunAgent(const AgentOptions& options) {
     }
   }
   if (code == 0 && !interrupted && !registered && !IsTransient(registered.error())) {
-    std::fprintf(stderr, "error: %s refused to register this agent: %s\n", server->text.c_str(),
+    std::fprintf(stderr, "error: %s refused to register this agent: %s\n", server_text.c_str(),
                  registered.error().message.c_str());
     code = 3;
   } else if (code == 0 && !interrupted && !registered) {
-    std::string reason = registered.error().message;
-    const std::string prefix = "cannot reach " + server->text + ": ";
-    if (reason.starts_with(prefix)) reason.erase(0, prefix.size());
-    std::fprintf(stderr,
-                 "error: cannot reach %s: %s (is `rota server` running? set --server or "
-                 "ROTA_SERVER)\n",
-                 server->text.c_str(), reason.c_str());
+    // One server: "cannot reach URL: why"; several: "cannot reach URL (why), URL (why)".
+    std::fprintf(stderr, "error: %s (is `rota server` running? set --server or ROTA_SERVER)\n",
+                 registered.error().message.c_str());
     code = 3;
   }
   if (code == 0 && !interrupted) {
     if (config.note) {
-      config.note("registered as " + registered->id + " with " + server->text + ": " +
+      config.note("registered as " + registered->id + " with " + server_text + ": " +
                   FormatCores(config.resources.cores) + " cores, " +
                   FormatSize(config.resources.memory) + " memory, " +
                   std::to_string(config.resources.gpus) + " gpus, pools " +

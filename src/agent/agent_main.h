@@ -11,7 +11,7 @@
 namespace rota {
 
 struct AgentOptions {
-  std::string server;                 // "http://127.0.0.1:7070"
+  std::string server;                 // "http://127.0.0.1:7070", or several: "URL,URL"
   std::string name;                   // "" = the host name
   std::vector<std::string> pools;     // empty: every pool
   std::optional<double> cores;        // unset: detected (online CPUs)

@@ -46,7 +46,7 @@ std::string AgentPath(const std::string& agent) {
 Result<std::string> HttpTransport::Call(std::string_view method, const std::string& target,
                                         std::string_view body, std::chrono::milliseconds timeout,
                                         std::string_view content_type) {
-  std::unique_ptr<HttpClient> client;
+  std::unique_ptr<FailoverClient> client;
   {
     std::lock_guard lock(mu_);
     if (!idle_.empty()) {
@@ -54,7 +54,7 @@ Result<std::string> HttpTransport::Call(std::string_view method, const std::stri
       idle_.pop_back();
     }
   }
-  if (!client) client = std::make_unique<HttpClient>(server_);
+  if (!client) client = std::make_unique<FailoverClient>(servers_, current_);
   Result<HttpReply> reply = client->Request(method, target, body, content_type, timeout);
   {
     std::lock_guard lock(mu_);

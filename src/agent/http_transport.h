@@ -1,10 +1,13 @@
-// HttpTransport: the AgentTransport over HTTP (docs/api.md "Agents"), on rota::HttpClient.
-// HttpClient is not thread-safe, so each call borrows a client from a small pool (one per
+// HttpTransport: the AgentTransport over HTTP (docs/api.md "Agents"), on rota::FailoverClient:
+// with several servers on one farm, every call goes to the one in use and moves on to the next
+// when it is down (every agent call may be repeated: reports and assignments carry their run's
+// token). A client is not thread-safe, so each call borrows one from a small pool (one per
 // thread calling at the same time: the agent's loop and its long poll) and gives it back,
-// keeping its keep-alive connection.
+// keeping its keep-alive connections; the clients share which server is in use.
 // Thread-safe.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <mutex>
@@ -12,13 +15,14 @@
 #include <vector>
 
 #include "agent/transport.h"
-#include "net/http_client.h"
+#include "net/failover_client.h"
 
 namespace rota::agent {
 
 class HttpTransport final : public AgentTransport {
  public:
-  explicit HttpTransport(ServerUrl server) : server_(std::move(server)) {}
+  explicit HttpTransport(std::vector<ServerUrl> servers) : servers_(std::move(servers)) {}
+  explicit HttpTransport(ServerUrl server) : HttpTransport(std::vector<ServerUrl>{std::move(server)}) {}
 
   Result<RegisterAnswer> Register(const Registration& registration) override;
   Result<std::vector<RunToken>> Heartbeat(const std::string& agent,
@@ -37,9 +41,10 @@ class HttpTransport final : public AgentTransport {
                            std::string_view body, std::chrono::milliseconds timeout,
                            std::string_view content_type = "application/json");
 
-  const ServerUrl server_;
+  const std::vector<ServerUrl> servers_;
+  const std::shared_ptr<std::atomic<size_t>> current_ = std::make_shared<std::atomic<size_t>>(0);
   std::mutex mu_;
-  std::vector<std::unique_ptr<HttpClient>> idle_;  // GUARDED_BY(mu_)
+  std::vector<std::unique_ptr<FailoverClient>> idle_;  // GUARDED_BY(mu_)
 };
 
 // "/v1/agents/<id>" with the id percent-encoded where needed.

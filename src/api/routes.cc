@@ -148,6 +148,12 @@ void ApiRoutes::Handle(HttpRequest request, std::shared_ptr<HttpExchange> ex) {
                     return Dump({{"key", a.key}, {"new", a.is_new}});
                   })](ServerCore& core) mutable { core.PostSignal(key, std::move(done)); });
   }
+  if (area == "servers" && parts.size() == 2) {
+    if (m != "GET") return MethodNotAllowed(request, ex, "GET");
+    return post_([done = RespondJson<LeaseView>(ex, "/v1/servers", [](const LeaseView& v) {
+                    return Dump(ServersJson(v));
+                  })](ServerCore& core) mutable { core.Servers(std::move(done)); });
+  }
   if (area == "hosts" && parts.size() == 2) {
     if (m != "GET") return MethodNotAllowed(request, ex, "GET");
     return post_([done = RespondJson<std::vector<HostView>>(ex, "/v1/hosts", [](const std::vector<HostView>& hosts) {

@@ -8,7 +8,7 @@
 
 namespace rota {
 
-ServerCore::ServerCore(Store& store, const Clock& clock, ServerCoreOptions options)
+ServerCore::ServerCore(Store& store, const Clock& clock, ServerCoreOptions options, LeaseTable* leases)
     : store_(store),
       clock_(clock),
       options_(std::move(options)),
@@ -20,6 +20,40 @@ ServerCore::ServerCore(Store& store, const Clock& clock, ServerCoreOptions optio
       }()) {
   hub_.set_engine(&engine_);
   engine_.set_retire_observer([this](const JobState& job) { ArchiveJob(job); });
+  if (leases != nullptr) {
+    leases_ = std::make_unique<LeaseKeeper>(*leases, options_.server, options_.leases);
+    engine_.SetOwnedLeases(std::map<std::string, uint64_t>{});   // nothing until it takes some
+    engine_.SetLocalExcludedQueues({options_.server.exclude_queues.begin(), options_.server.exclude_queues.end()});
+  }
+}
+
+void ServerCore::TurnLeases(bool force) {
+  if (!leases_ || !fatal_.empty()) return;
+  std::vector<std::string> names = engine_.farm_pools();
+  names.push_back(change::kFarmLease);
+  const int64_t now_us = clock_.UnixMicros();
+  Result<uint64_t> granted = leases_->Turn(names, clock_.Now(), [&](const std::string& name, uint64_t epoch) {
+    return EncodeChange(Change{now_us, change::LeaseGranted{name, options_.server.name, epoch}});
+  }, force);
+  if (!granted.ok() && granted.error().message != last_lease_error_) {
+    // The leases held stay as they were: they expire on their own if this lasts.
+    std::fprintf(stderr, "rota server: leases not renewed: %s\n", granted.error().message.c_str());
+  }
+  last_lease_error_ = granted.ok() ? std::string() : granted.error().message;
+  if (granted.ok() && *granted > applied_lsn_) {   // our grants, and what came before them
+    if (Result<Unit> applied = ReadAndApply(*granted); !applied.ok()) {
+      fatal_ = "the log cannot be followed: " + applied.error().message;
+      return;
+    }
+  }
+  // Only what is ours in the table and, in the log, at the newest epoch: a grant of ours that
+  // another overtook in the log is not ours to place under.
+  std::map<std::string, uint64_t> owned;
+  for (const auto& [name, epoch] : leases_->held()) {
+    auto lease = engine_.leases().find(name);
+    if (lease != engine_.leases().end() && lease->second.epoch == epoch) owned[name] = epoch;
+  }
+  engine_.SetOwnedLeases(std::move(owned));
 }
 
 void ServerCore::EventLog::Publish(const Event& event) {
@@ -41,7 +75,7 @@ void ServerCore::Propose(Change change, std::function<void(const Error&)> fail,
   proposals_.push_back(std::move(p));
 }
 
-bool ServerCore::CommitProposals(Durability durability) {
+bool ServerCore::CommitProposals(Durability durability, const Fence* fence) {
   if (proposals_.empty()) return true;
   std::vector<Proposal> batch = std::move(proposals_);
   proposals_.clear();
@@ -50,9 +84,17 @@ bool ServerCore::CommitProposals(Durability durability) {
     for (const Change& c : p.changes) entries.push_back(EncodeChange(c));
   }
   // The events derived so far ride along: no transaction of their own.
-  Result<uint64_t> appended = store_.Append(entries, durability, events_.unstored);
+  Result<uint64_t> appended = store_.Append(entries, durability, events_.unstored, fence);
   if (!appended.ok() && appended.error().code == "store_sync") {
     fatal_ = appended.error().message;   // appended, yet not applied here: stop
+    return false;
+  }
+  if (!appended.ok() && appended.error().code == "store_fenced") {
+    // A lease went to another server: the slice is not ours to place. Nobody waits on it.
+    for (Proposal& p : batch) {
+      if (p.placements) engine_.PlacementsLost();
+    }
+    if (leases_) leases_->Distrust();
     return false;
   }
   if (!appended.ok()) {
@@ -310,6 +352,21 @@ void ServerCore::Hosts(Answer<std::vector<HostView>> done) {
   Reply<std::vector<HostView>>(std::move(done), std::move(hosts));
 }
 
+void ServerCore::Servers(Answer<LeaseView> done) {
+  if (leases_) return Reply<LeaseView>(std::move(done), leases_->view());
+  LeaseView alone;   // one server holds everything, at the epoch of its start
+  alone.now_us = clock_.UnixMicros();
+  ServerInfo me = options_.server;
+  me.alive = true;
+  me.renewed_us = alone.now_us;
+  alone.servers.push_back(std::move(me));
+  std::vector<std::string> names = engine_.farm_pools();
+  names.push_back(change::kFarmLease);
+  std::sort(names.begin(), names.end());
+  for (const std::string& name : names) alone.leases.push_back({name, options_.server.name, engine_.epoch(), 0, false});
+  Reply<LeaseView>(std::move(done), std::move(alone));
+}
+
 void ServerCore::GetConfig(Answer<std::map<std::string, std::string>> done) {
   Reply<std::map<std::string, std::string>>(std::move(done), engine_.config());
 }
@@ -335,21 +392,26 @@ void ServerCore::AfterBatch() {
   // from an earlier snapshot anyway, so it joins the same append. Sync: it is decided on the
   // state the requests leave, in a second append, so that what a report freed is placed in this
   // batch and not the next; the first append is made durable by the second (or by a Sync when
-  // nothing was placed), one fsync per batch either way. Nobody is answered before that.
-  auto propose_slice = [this] {
+  // nothing was placed), one fsync per batch either way. Nobody is answered before that. Several
+  // servers: the slice always has an append of its own, fenced by the leases it was placed
+  // under, so that a lease lost meanwhile loses the slice and nobody's request.
+  TurnLeases(/*force=*/false);
+  Fence fence;
+  auto propose_slice = [this, &fence] {
     std::optional<change::Placements> slice = engine_.ProposePlacements();
     if (!slice) return false;
+    fence = Fence{options_.server.name, slice->fence};
     Propose(Change{clock_.UnixMicros(), std::move(*slice)});
     proposals_.back().placements = true;
     return true;
   };
   for (Change& due : engine_.DueChanges(clock_.UnixMicros(), clock_.Now())) Propose(std::move(due));
   ProposeHostsSeen();
-  if (engine_.sched_config().async) {
+  if (engine_.sched_config().async && !leases_) {
     propose_slice();
     CommitProposals(Durability::kNow);
   } else if (CommitProposals(Durability::kLater)) {
-    if (!propose_slice() || !CommitProposals(Durability::kNow)) MakeDurable();
+    if (!propose_slice() || !CommitProposals(Durability::kNow, leases_ ? &fence : nullptr)) MakeDurable();
   }
   if (!fatal_.empty()) return;   // nothing is answered: the server stops
   for (double seconds : engine_.TakeSchedDurations()) sched_seconds_.Observe("", seconds);

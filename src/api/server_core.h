@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "api/agent_hub.h"
+#include "api/lease_keeper.h"
 #include "api/metrics.h"
 #include "api/server_answers.h"
 #include "api/snapshotter.h"
@@ -40,6 +41,9 @@ struct ServerCoreOptions {
   std::string log_dir;          // run logs: <log_dir>/<job id>/<task>/<instance>.<attempt>.log
   std::chrono::milliseconds heartbeat_interval{2000};
   SnapshotterOptions snapshots;
+  // Several servers on one log (a store with a LeaseTable): this server, and its leases.
+  ServerInfo server;
+  LeaseOptions leases;
 };
 
 // GET /v1/jobs: which jobs; "" matches any state or queue.
@@ -60,7 +64,8 @@ struct WorkRequest {
 
 class ServerCore {
  public:
-  ServerCore(Store& store, const Clock& clock, ServerCoreOptions options);
+  // `leases`: the lease table several servers share (null: this server holds everything).
+  ServerCore(Store& store, const Clock& clock, ServerCoreOptions options, LeaseTable* leases = nullptr);
   Engine& engine() { return engine_; }
   // Null before Restore.
   Snapshotter* snapshotter() { return snapshotter_.get(); }
@@ -95,6 +100,9 @@ class ServerCore {
                  Answer<std::map<std::string, std::string>> done);
   // Prometheus' text format.
   void Metrics(const Histogram& http_latency, Answer<std::string> done);
+  // The servers sharing the log, and who holds which lease (as of the last renewal); alone, this
+  // server holding every pool.
+  void Servers(Answer<LeaseView> done);
 
   // Agents (docs/api.md "Agents").
   void Register(wire::Registration agent, Answer<wire::RegisterAnswer> done);
@@ -159,8 +167,12 @@ class ServerCore {
   void Propose(Change change, std::function<void(const Error&)> fail = nullptr,
                std::function<void()> answer = nullptr);
   // Appends, then applies, every proposal so far. False when the store refused them (or could
-  // not make them durable: then fatal_ says why).
-  bool CommitProposals(Durability durability);
+  // not make them durable: then fatal_ says why). `fence`: what a scheduling slice was placed
+  // under (several servers).
+  bool CommitProposals(Durability durability, const Fence* fence = nullptr);
+  // Several servers: a turn of the lease keeper (renew, take, give back), the grants applied,
+  // and the engine told what it holds now.
+  void TurnLeases(bool force);
   // Makes what was appended with Durability::kLater durable; false (and fatal_) when it cannot.
   bool MakeDurable();
   // Applies the log's entry at `lsn` (the next one); it goes to the snapshotter once what it
@@ -230,6 +242,7 @@ class ServerCore {
   uint64_t stored_seq_ = 0;               // the highest event seq the store holds
   uint64_t appended_ = 0;                 // log entries this process appended
   uint64_t applied_lsn_ = 0;              // the last entry of the log applied to engine_
+  std::unique_ptr<LeaseKeeper> leases_;   // several servers; null alone
   // Since when events_.unstored has waited for an append to take it along.
   std::optional<TimePoint> unstored_since_;
   static constexpr std::chrono::milliseconds kEventDelay{100};
@@ -245,6 +258,7 @@ class ServerCore {
   uint64_t commits_failed_ = 0;
   uint64_t event_writes_failed_ = 0;
   std::string last_commit_error_;
+  std::string last_lease_error_;
   std::string fatal_;
 };
 

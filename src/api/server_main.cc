@@ -91,15 +91,15 @@ int RunServer(const ServerOptions& options) {
   core_options.snapshots = options.snapshots;
   core_options.heartbeat_interval =
       std::max(std::chrono::milliseconds(100), options.heartbeat_timeout / 4);
-  ServerCore core(store, clock, core_options);
-  if (Result<Unit> restored = core.Restore(startup_settings); !restored.ok()) {
-    Fail(restored.error().message);
-    return kExitUnreachable;
-  }
+  LeaseTable* lease_table = dynamic_cast<LeaseTable*>(&store);   // several servers, when not null
+  core_options.leases = options.leases;
+  core_options.server.exclude_pools = options.exclude_pools;
+  core_options.server.exclude_queues = options.exclude_queues;
+  core_options.server.locks = options.lease_lock;
+  core_options.server.started_us = clock.UnixMicros();
 
   EngineLoop loop;
-  // An async cycle's result wakes the loop, whose next batch applies it.
-  core.engine().set_cycle_wake([&loop] { loop.Post([](Engine&) {}); });
+  std::unique_ptr<ServerCore> core_holder;   // made once the server listens: its name has the port
   EventStream events(store);
   Histogram http_latency;
   http.on_response = [&http_latency](const std::string& method, const std::string& route,
@@ -114,14 +114,26 @@ int RunServer(const ServerOptions& options) {
   });
   routes = std::make_unique<ApiRoutes>(
       server,
-      [&loop, &core](std::function<void(ServerCore&)> fn) {
-        loop.Post([&core, fn = std::move(fn)](Engine&) { fn(core); });
+      [&loop, &core_holder](std::function<void(ServerCore&)> fn) {
+        loop.Post([&core_holder, fn = std::move(fn)](Engine&) { fn(*core_holder); });
       },
       events, http_latency);
   if (Result<Unit> listening = server.Listen(); !listening.ok()) {
     Fail(listening.error().message);
     return kExitUnreachable;
   }
+  // Requests wait in the listen queue until the io thread runs, after Restore.
+  const std::string address = http.host + ":" + std::to_string(server.port());
+  core_options.server.name = options.name.empty() ? address : options.name;
+  core_options.server.url = options.advertise.empty() ? "http://" + address : options.advertise;
+  core_holder = std::make_unique<ServerCore>(store, clock, core_options, lease_table);
+  ServerCore& core = *core_holder;
+  if (Result<Unit> restored = core.Restore(startup_settings); !restored.ok()) {
+    Fail(restored.error().message);
+    return kExitUnreachable;
+  }
+  // An async cycle's result wakes the loop, whose next batch applies it.
+  core.engine().set_cycle_wake([&loop] { loop.Post([](Engine&) {}); });
   ScheduleKeepAlive(server, events);
   std::thread io([&server] { server.Run(); });
 

@@ -5,7 +5,9 @@
 #include <chrono>
 #include <map>
 #include <string>
+#include <vector>
 
+#include "api/lease_keeper.h"
 #include "api/snapshotter.h"
 
 namespace rota {
@@ -23,6 +25,13 @@ struct ServerOptions {
   // Scheduler settings from the config file (keys of DESIGN section 6, e.g. "policy"): applied at
   // every start over what the store holds; `PUT /v1/config` changes them until the next start.
   std::map<std::string, std::string> config;
+  // Several servers on one PostgreSQL (docs/scale-out.md).
+  std::string name;                           // unique among them; "" = HOST:PORT it listens on
+  std::string advertise;                      // the URL the others show for it; "" = http://listen
+  std::vector<std::string> exclude_pools;     // pools it never leases
+  std::vector<std::string> exclude_queues;    // queues it never places
+  LeaseOptions leases;
+  bool lease_lock = true;                     // hold an advisory lock: peers see a kill -9 at once
 };
 
 // Returns the process exit code: 0 after a clean stop, 2 for bad options or config, 3 when the

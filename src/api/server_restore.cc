@@ -40,6 +40,8 @@ Result<Unit> ServerCore::Restore(const std::map<std::string, std::string>& setti
   events_.unstored.clear();
   events_.fresh.clear();   // stored, and anyone who opens the stream reads them from the store
   FollowStored();
+  TurnLeases(/*force=*/true);   // several servers: its share of the leases before it serves
+  if (!fatal_.empty()) return MakeError("store_io", fatal_);
   return Unit{};
 }
 

@@ -67,6 +67,38 @@ ordered_json HostJson(const HostView& h) {
   return j;
 }
 
+ordered_json ServersJson(const LeaseView& view) {
+  auto lease_json = [](const LeaseInfo& l) {
+    ordered_json j;
+    j["name"] = l.name;
+    j["holder"] = l.holder;
+    j["epoch"] = l.epoch;
+    j["expires_us"] = l.expires_us;
+    j["expired"] = l.expired;
+    return j;
+  };
+  ordered_json servers = ordered_json::array();
+  for (const ServerInfo& s : view.servers) {
+    ordered_json j;
+    j["name"] = s.name;
+    j["url"] = s.url;
+    j["alive"] = s.alive;
+    j["started_us"] = s.started_us;
+    j["renewed_us"] = s.renewed_us;
+    j["exclude_pools"] = s.exclude_pools;
+    j["exclude_queues"] = s.exclude_queues;
+    ordered_json held = ordered_json::array();
+    for (const LeaseInfo& l : view.leases) {
+      if (l.holder == s.name && !l.expired) held.push_back(lease_json(l));
+    }
+    j["leases"] = std::move(held);
+    servers.push_back(std::move(j));
+  }
+  ordered_json leases = ordered_json::array();
+  for (const LeaseInfo& l : view.leases) leases.push_back(lease_json(l));
+  return {{"now_us", view.now_us}, {"servers", std::move(servers)}, {"leases", std::move(leases)}};
+}
+
 std::string EncodeArchivedDetail(const JobDetail& job) {
   JobDetail retired = job;
   retired.summary.retired = true;

@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "api/server_answers.h"
+#include "store/lease_table.h"
 #include "core/result.h"
 
 namespace rota {
@@ -16,6 +17,8 @@ namespace rota {
 nlohmann::ordered_json SummaryJson(const JobSummary& job);
 nlohmann::ordered_json DetailJson(const JobDetail& job);
 nlohmann::ordered_json HostJson(const HostView& host);
+// GET /v1/servers: each server with the leases it holds, and every lease.
+nlohmann::ordered_json ServersJson(const LeaseView& view);
 
 // The archive's record of a retired job: its detail with "retired": true.
 std::string EncodeArchivedDetail(const JobDetail& job);

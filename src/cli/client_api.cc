@@ -25,7 +25,7 @@ std::string CodeForStatus(int status) {
 
 }  // namespace
 
-Result<ServerUrl> ResolveServer(const std::string& flag) {
+Result<std::vector<ServerUrl>> ResolveServer(const std::string& flag) {
   std::string text = flag;
   const char* from = "--server";
   if (text.empty()) {
@@ -37,9 +37,9 @@ Result<ServerUrl> ResolveServer(const std::string& flag) {
       text = kDefaultServer;
     }
   }
-  Result<ServerUrl> url = ParseServerUrl(text);
-  if (!url.ok()) return MakeError("usage", std::string(from) + ": " + url.error().message);
-  return url;
+  Result<std::vector<ServerUrl>> servers = ParseServerList(text);
+  if (!servers.ok()) return MakeError("usage", std::string(from) + ": " + servers.error().message);
+  return servers;
 }
 
 std::string PercentEncode(std::string_view text) {
@@ -99,8 +99,9 @@ int Fail(const Error& error) {
 }
 
 Result<HttpReply> ApiClient::Send(const ApiRequest& request) {
-  Result<HttpReply> reply = http_.Request(request.method, request.target, request.body,
-                                          request.content_type, request.timeout);
+  Result<HttpReply> reply =
+      http_.Request(request.method, request.target, request.body, request.content_type, request.timeout, {},
+                    request.repeatable ? FailoverClient::Repeat::kSafe : FailoverClient::Repeat::kUnsafe);
   if (!reply.ok()) return TransportError(reply.error());
   if (reply->status < 200 || reply->status > 299) {
     return ErrorFromReply(*reply, request.not_found);

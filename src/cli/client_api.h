@@ -1,5 +1,5 @@
 // ApiClient: how the client verbs (submit, jobs, show, ...) talk to `rota server` (docs/api.md):
-// which server, JSON requests, and every failure turned into the "error: ..." message and exit
+// which servers (one, or several sharing a farm: the next is tried when one is down), JSON requests, and every failure turned into the "error: ..." message and exit
 // code of DESIGN section 4. Blocking; one client per thread (the verbs use the main thread).
 #pragma once
 
@@ -7,17 +7,19 @@
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
+#include <vector>
 
-#include "net/http_client.h"
+#include "net/failover_client.h"
 #include "core/result.h"
 
 namespace rota {
 
 inline constexpr const char* kDefaultServer = "http://127.0.0.1:7070";
 
-// The server the client verbs use: `flag` when given, else $ROTA_SERVER, else kDefaultServer.
-// Error code "usage" for a malformed address.
-Result<ServerUrl> ResolveServer(const std::string& flag);
+// The servers the client verbs use: `flag` when given, else $ROTA_SERVER, else kDefaultServer;
+// each may be a list, URL[,URL...], of servers sharing one farm. Error code "usage" for a
+// malformed address.
+Result<std::vector<ServerUrl>> ResolveServer(const std::string& flag);
 
 // Percent-encodes all but RFC 3986's unreserved characters, for one path segment or query value:
 // "hub/ready" -> "hub%2Fready".
@@ -46,11 +48,14 @@ struct ApiRequest {
   std::string content_type = "application/json";
   std::chrono::milliseconds timeout{60000};
   std::string not_found;  // see ErrorFromReply
+  // Sending it twice does no harm (as for every verb but submit): when the server fails after
+  // taking it whole, it is sent to the next server of the list.
+  bool repeatable = true;
 };
 
 class ApiClient {
  public:
-  explicit ApiClient(ServerUrl server) : http_(std::move(server)) {}
+  explicit ApiClient(std::vector<ServerUrl> servers) : http_(std::move(servers)) {}
 
   // The reply when its status is 2xx, else the Error of ErrorFromReply or of the transport (an
   // unreachable server's message ends with a hint about `rota server`, --server and ROTA_SERVER).
@@ -59,10 +64,10 @@ class ApiClient {
   Result<nlohmann::json> SendJson(const ApiRequest& request);
   Result<nlohmann::json> GetJson(const std::string& target, const std::string& not_found = "");
 
-  HttpClient& http() { return http_; }
+  FailoverClient& http() { return http_; }
 
  private:
-  HttpClient http_;
+  FailoverClient http_;
 };
 
 // Turns a transport failure of HttpClient into the client's Error (see ExitCodeFor).

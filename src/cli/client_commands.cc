@@ -56,6 +56,7 @@ int Submit(ApiClient& api, const SubmitArgs& a) {
   request.body = std::move(*text);
   const bool is_json = a.path.size() >= 5 && a.path.compare(a.path.size() - 5, 5, ".json") == 0;
   request.content_type = is_json ? "application/json" : "application/yaml";
+  request.repeatable = false;   // twice would be two jobs
   Result<json> reply = api.SendJson(request);
   if (!reply.ok()) return Fail(reply.error());
   const std::string id = std::to_string(JsonInt(*reply, "id"));
@@ -201,13 +202,13 @@ void PrintOut(const std::string& text) { std::fwrite(text.data(), 1, text.size()
 void PrintJson(const json& j) { PrintOut(j.dump(2) + "\n"); }
 
 int WithClient(const std::string& server, const std::function<int(ApiClient&)>& verb) {
-  Result<ServerUrl> url = ResolveServer(server);
-  if (!url.ok()) return Fail(url.error());
-  ApiClient api(*url);
+  Result<std::vector<ServerUrl>> servers = ResolveServer(server);
+  if (!servers.ok()) return Fail(servers.error());
+  ApiClient api(*servers);
   try {
     return verb(api);
   } catch (const json::exception& e) {
-    return Fail(MakeError("server", "unreadable reply from " + url->text + ": " + e.what()));
+    return Fail(MakeError("server", "unreadable reply from " + api.http().server().text + ": " + e.what()));
   }
 }
 
@@ -215,7 +216,8 @@ CLI::App* AddClientVerb(CLI::App& parent, const std::string& name, const std::st
                         const std::string& example, std::string& server) {
   CLI::App* cmd = parent.add_subcommand(name, description);
   cmd->add_option("--server", server,
-                  "server URL (default: $ROTA_SERVER, else http://127.0.0.1:7070)");
+                  "server URL, or URL,URL,... for several servers on one farm "
+                  "(default: $ROTA_SERVER, else http://127.0.0.1:7070)");
   cmd->footer("Example:\n" + example);
   return cmd;
 }

@@ -1,5 +1,5 @@
 // The client verbs of DESIGN section 4 — submit, jobs, show, cancel, wait, logs, events, signal,
-// hosts, config — with their flags and help. Each talks to the server named by --server, else
+// hosts, servers, config — with their flags and help. Each talks to the server named by --server, else
 // $ROTA_SERVER, else http://127.0.0.1:7070. Main thread.
 #pragma once
 

@@ -141,6 +141,34 @@ std::string FormatHostTable(const json& hosts, int64_t now_us) {
   return FormatTable(rows);
 }
 
+std::string FormatServerTable(const json& reply) {
+  std::vector<std::vector<std::string>> rows = {{"NAME", "STATE", "URL", "LEASES", "LAST-RENEW", "EXCLUDES"}};
+  const int64_t now_us = JsonInt(reply, "now_us");
+  const json* servers = Field(reply, "servers");
+  if (servers != nullptr && servers->is_array()) {
+    for (const json& s : *servers) {
+      std::string leases;
+      if (const json* held = Field(s, "leases"); held != nullptr && held->is_array()) {
+        for (const json& l : *held) {
+          leases += (leases.empty() ? "" : ",") + JsonString(l, "name") + "@" + std::to_string(JsonInt(l, "epoch"));
+        }
+      }
+      std::string excludes;
+      const json* pools = Field(s, "exclude_pools");
+      const json* queues = Field(s, "exclude_queues");
+      if (pools != nullptr && !pools->empty()) excludes += "pools " + JoinStrings(*pools, "");
+      if (queues != nullptr && !queues->empty()) {
+        excludes += (excludes.empty() ? "" : "; ") + std::string("queues ") + JoinStrings(*queues, "");
+      }
+      const json* alive = Field(s, "alive");
+      rows.push_back({JsonString(s, "name"), alive != nullptr && *alive == true ? "alive" : "dead",
+                      JsonString(s, "url"), leases.empty() ? "-" : leases,
+                      FormatAge(now_us - JsonInt(s, "renewed_us", now_us)), excludes.empty() ? "-" : excludes});
+    }
+  }
+  return FormatTable(rows);
+}
+
 std::string FormatEventLine(const json& e) {
   std::string line = std::to_string(JsonInt(e, "seq"));
   const int64_t ts = JsonInt(e, "ts_us");

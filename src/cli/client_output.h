@@ -38,6 +38,11 @@ std::string FormatJobTable(const nlohmann::json& jobs, int64_t now_us);
 // hosts. USED is cores in use; MEMORY and GPUS are "used/total"; POOLS "*" is every pool.
 std::string FormatHostTable(const nlohmann::json& hosts, int64_t now_us);
 
+// `rota servers`: NAME STATE URL LEASES LAST-RENEW EXCLUDES for GET /v1/servers. LEASES lists
+// what each holds as NAME@EPOCH ("*farm" is the farm-wide timers); LAST-RENEW is measured on the
+// database's clock (`now_us` of the reply), so skewed server clocks do not show as late renewals.
+std::string FormatServerTable(const nlohmann::json& reply);
+
 // `rota show`: the summary, then each task with its counts and a line per instance that has not
 // succeeded (index, frames, status, host, attempt, exit code, why/reason). A task with more than
 // kMaxInstanceLines such instances gets one line per (status, why/reason) with the instance

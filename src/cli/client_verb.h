@@ -31,7 +31,7 @@ void AddClientRun(VerbTable& verbs, CLI::App* cmd, std::shared_ptr<Args> args,
   });
 }
 
-// The farm-wide verbs: logs, events, signal, hosts, config (farm_commands.cc).
+// The farm-wide verbs: logs, events, signal, hosts, servers, config (farm_commands.cc).
 void AddFarmVerbs(CLI::App& app, VerbTable& verbs);
 
 int64_t NowMicros();

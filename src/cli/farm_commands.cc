@@ -1,4 +1,4 @@
-// The farm-wide client verbs: logs, events, signal, hosts, config get|set.
+// The farm-wide client verbs: logs, events, signal, hosts, servers, config get|set.
 #include <optional>
 
 #include "cli/client_commands.h"
@@ -59,6 +59,17 @@ int Hosts(ApiClient& api, const FarmArgs& a) {
   } else {
     PrintOut(FormatHostTable(reply->is_object() ? reply->value("hosts", json::array()) : json(),
                              NowMicros()));
+  }
+  return kExitOk;
+}
+
+int Servers(ApiClient& api, const FarmArgs& a) {
+  Result<json> reply = api.GetJson("/v1/servers");
+  if (!reply.ok()) return Fail(reply.error());
+  if (a.json) {
+    PrintJson(*reply);
+  } else {
+    PrintOut(FormatServerTable(*reply));
   }
   return kExitOk;
 }
@@ -133,6 +144,12 @@ void AddFarmVerbs(CLI::App& app, VerbTable& verbs) {
   cmd = AddFarmVerb(app, verbs, "hosts", "list the agents' hosts and what they are running",
                     "  rota hosts --json", Hosts, hosts);
   cmd->add_flag("--json", hosts->json, "print the server's JSON");
+
+  auto servers = std::make_shared<FarmArgs>();
+  cmd = AddFarmVerb(app, verbs, "servers",
+                    "list the servers sharing the farm's log, the pools each leases and at which epoch",
+                    "  rota servers\n  rota servers --json", Servers, servers);
+  cmd->add_flag("--json", servers->json, "print the server's JSON");
 
   CLI::App* config = app.add_subcommand("config", "read or change the scheduler's configuration");
   config->require_subcommand(1);

@@ -8,6 +8,8 @@
 #include "api/server_main.h"
 #include "cli/client_api.h"
 #include "core/exit_codes.h"
+#include "core/names.h"
+#include "core/quote.h"
 #include "core/units.h"
 #include "spec/config_file.h"
 
@@ -19,6 +21,7 @@ struct ServerArgs {
   std::string heartbeat_timeout = "30s";
   std::string max_body = "16M";
   std::string snapshot_interval = "5m";
+  std::string lease_ttl = "5s";
 };
 
 struct AgentArgs {
@@ -53,7 +56,10 @@ int ApplyConfigFile(ServerArgs& a, const CLI::App& cmd) {
                               {"log_dir", "--log-dir", &a.options.log_dir},
                               {"heartbeat_timeout", "--heartbeat-timeout", &a.heartbeat_timeout},
                               {"max_body", "--max-body", &a.max_body},
-                              {"snapshot_interval", "--snapshot-interval", &a.snapshot_interval}};
+                              {"snapshot_interval", "--snapshot-interval", &a.snapshot_interval},
+                              {"name", "--name", &a.options.name},
+                              {"advertise", "--advertise", &a.options.advertise},
+                              {"lease_ttl", "--lease-ttl", &a.lease_ttl}};
   for (auto& [key, value] : *parsed) {
     bool is_flag = false;
     for (const Setting& s : settings) {
@@ -84,13 +90,27 @@ int StartServer(ServerArgs& a, const CLI::App& cmd) {
   Result<Duration> interval = ParseDuration(a.snapshot_interval);
   if (!interval.ok()) return UsageError("--snapshot-interval", interval.error());
   a.options.snapshots.every = std::chrono::ceil<std::chrono::milliseconds>(*interval);
+  Result<Duration> ttl = ParseDuration(a.lease_ttl);
+  if (!ttl.ok()) return UsageError("--lease-ttl", ttl.error());
+  if (*ttl < std::chrono::seconds(1)) {
+    return UsageError("--lease-ttl", MakeError("usage", "must be 1s or more (leases are renewed every second)"));
+  }
+  a.options.leases.ttl = std::chrono::ceil<std::chrono::milliseconds>(*ttl);
+  for (const auto* names : {&a.options.exclude_pools, &a.options.exclude_queues}) {
+    for (const std::string& name : *names) {
+      if (!IsValidName(name)) {
+        return UsageError(names == &a.options.exclude_pools ? "--exclude-pools" : "--exclude-queues",
+                          MakeError("usage", Quote(name) + " is not a pool or queue name"));
+      }
+    }
+  }
   return RunServer(a.options);
 }
 
 int StartAgent(AgentArgs& a, const CLI::App& cmd) {
-  Result<ServerUrl> url = ResolveServer(a.server);
-  if (!url.ok()) return Fail(url.error());
-  a.options.server = url->text;
+  Result<std::vector<ServerUrl>> servers = ResolveServer(a.server);
+  if (!servers.ok()) return Fail(servers.error());
+  a.options.server = ServerListText(*servers);
   if (cmd.count("--cores") > 0) a.options.cores = a.cores;
   if (cmd.count("--gpus") > 0) a.options.gpus = a.gpus;
   if (cmd.count("--memory") > 0) {
@@ -127,6 +147,19 @@ void AddServer(CLI::App& app, VerbTable& verbs) {
                   "and at least this often while anything changes (0s: never by time); a restart "
                   "reads the latest snapshot and the log after it")
       ->capture_default_str();
+  cmd->add_option("--name", o.name,
+                  "this server's name among several on one PostgreSQL (default: its HOST:PORT)");
+  cmd->add_option("--advertise", o.advertise, "the URL others show for it (default: http://HOST:PORT)");
+  cmd->add_option("--exclude-pools", o.exclude_pools, "pools this server never places in, comma-separated")
+      ->delimiter(',');
+  cmd->add_option("--exclude-queues", o.exclude_queues, "queues this server never places, comma-separated")
+      ->delimiter(',');
+  cmd->add_option("--lease-ttl", a->lease_ttl,
+                  "several servers: a pool's lease not renewed this long goes to another server")
+      ->capture_default_str();
+  cmd->add_flag("!--no-lease-lock", o.lease_lock,
+                "several servers: hold no advisory lock in PostgreSQL, so that the others take this "
+                "server's pools only --lease-ttl after it dies (with the lock: at once)");
   cmd->add_flag("-q,--quiet", o.quiet, "log only warnings and errors");
   cmd->footer(
       "Examples:\n  rota server --listen 0.0.0.0:7070 --db /var/lib/rota/rota.db\n"
@@ -142,7 +175,8 @@ void AddAgent(CLI::App& app, VerbTable& verbs) {
   CLI::App* cmd = app.add_subcommand(
       "agent", "run the worker daemon: take work from the server and run it on this host");
   cmd->add_option("--server", a->server,
-                  "server URL (default: $ROTA_SERVER, else http://127.0.0.1:7070)");
+                  "server URL, or URL,URL,... for several servers on one farm: the agent moves to the "
+                  "next when one is down (default: $ROTA_SERVER, else http://127.0.0.1:7070)");
   cmd->add_option("--name", o.name, "host name to register as (default: the host name)");
   cmd->add_option("--pools", o.pools, "serve only these pools, comma-separated (default: all)")
       ->delimiter(',');

@@ -186,6 +186,11 @@ class Engine {
   // placements carry them as their fence. nullopt (the default): everything, unfenced (one server).
   void SetOwnedLeases(std::optional<std::map<std::string, uint64_t>> owned);
   bool Owns(std::string_view lease) const;
+  // The proposer's side too: queues this server never places (`rota server --exclude-queues`),
+  // on top of the farm-wide `exclude.queues` setting.
+  void SetLocalExcludedQueues(std::set<std::string> queues) { local_excluded_queues_ = std::move(queues); }
+  // The farm pools the jobs use so far, in first-seen order (what leases are for).
+  const std::vector<std::string>& farm_pools() const { return farm_pools_; }
 
   const std::map<std::string, std::string>& config() const { return config_; }
   uint64_t last_seq() const { return seq_; }
@@ -388,6 +393,7 @@ class Engine {
   std::map<std::string, std::string> config_;   // settings applied by ConfigSet
   std::map<std::string, Lease> leases_;         // by LeaseGranted
   std::optional<std::map<std::string, uint64_t>> owned_;   // proposer-side: nullopt = everything
+  std::set<std::string> local_excluded_queues_;             // proposer-side
   std::map<std::string, uint64_t> dropped_;
   std::function<void(const Change&)> change_tap_;
   std::function<void(const JobState&)> retire_observer_;

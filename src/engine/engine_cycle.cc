@@ -142,7 +142,7 @@ sched::Snapshot Engine::BaseSnapshot() const {
   for (size_t q = 0; q < queues_.size(); ++q) {
     const std::string& name = queues_[q];
     snap.queues.push_back({name, config.WeightOf(name), history_[q],
-                           config.excluded_queues.count(name) > 0});
+                           config.excluded_queues.count(name) > 0 || local_excluded_queues_.count(name) > 0});
   }
   snap.tag_sets.emplace_back();
   for (const auto& [key, amount] : held_) {

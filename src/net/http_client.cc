@@ -324,8 +324,10 @@ struct HttpClient::Impl {
     for (int attempt = 0;; ++attempt) {
       const bool reused = fd >= 0;
       got_some = false;
+      delivered = false;
       Fail f = fd >= 0 ? Fail::kNone : Connect(deadline);
       if (f == Fail::kNone) f = Write(request, deadline);
+      delivered = f == Fail::kNone && !request_cut;
       if (f == Fail::kNone) f = ReadHead(head, head_deadline);
       if (f == Fail::kNone) return f;
       Disconnect();
@@ -351,12 +353,15 @@ struct HttpClient::Impl {
   std::string error;         // strerror of the last failure
   bool got_some = false;     // a byte of the reply arrived
   bool request_cut = false;  // the last request was not written whole
+  bool delivered = false;    // the last request was written whole: the server may have acted on it
 };
 
 HttpClient::HttpClient(ServerUrl server)
     : server_(std::move(server)), impl_(std::make_unique<Impl>(server_)) {}
 
 HttpClient::~HttpClient() = default;
+
+bool HttpClient::delivered() const { return impl_->delivered; }
 
 Result<HttpReply> HttpClient::Request(
     std::string_view method, std::string_view target, std::string_view body,

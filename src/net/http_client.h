@@ -48,6 +48,9 @@ class HttpClient {
                      const std::function<bool(std::string_view data)>& on_data);
 
   const ServerUrl& server() const { return server_; }
+  // Whether the last Request or Stream wrote its request whole: when it then failed, the server
+  // may or may not have acted on it. Not written whole (it could not connect, say): it did not.
+  bool delivered() const;
 
  private:
   struct Impl;

@@ -1,5 +1,6 @@
 #include "net/server_url.h"
 
+#include <algorithm>
 #include <charconv>
 
 #include "net/ascii.h"
@@ -60,6 +61,37 @@ Result<ServerUrl> ParseServerUrl(std::string_view url) {
     return bad("expected http://HOST:PORT or HOST:PORT");
   }
   return ServerUrl{std::string(host), port, std::string(url)};
+}
+
+Result<std::vector<ServerUrl>> ParseServerList(std::string_view list) {
+  std::vector<ServerUrl> servers;
+  size_t at = 0;
+  for (;;) {
+    const size_t comma = std::min(list.find(',', at), list.size());
+    std::string_view item = list.substr(at, comma - at);
+    while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
+    while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
+    if (item.empty()) {
+      return MakeError("bad_url", "bad server list \"" + std::string(list) + "\": server " +
+                                      std::to_string(servers.size() + 1) + " is empty (expected URL[,URL...])");
+    }
+    Result<ServerUrl> url = ParseServerUrl(item);
+    if (!url.ok()) return url.error();
+    for (const ServerUrl& earlier : servers) {
+      if (earlier.host == url->host && earlier.port == url->port) {
+        return MakeError("bad_url", "bad server list \"" + std::string(list) + "\": " + url->text + " is in it twice");
+      }
+    }
+    servers.push_back(std::move(url).value());
+    if (comma == list.size()) return servers;
+    at = comma + 1;
+  }
+}
+
+std::string ServerListText(const std::vector<ServerUrl>& servers) {
+  std::string text;
+  for (const ServerUrl& s : servers) text += (text.empty() ? "" : ",") + s.text;
+  return text;
 }
 
 }  // namespace rota

@@ -5,7 +5,7 @@
 namespace rota {
 
 Result<uint64_t> MemoryStore::Append(const std::vector<std::string>& entries, Durability,
-                                     std::span<const EventRecord> events) {
+                                     std::span<const EventRecord> events, const Fence*) {
   std::lock_guard<std::mutex> lock(mu_);
   if (fail_appends) return MakeError("store_io", "could not append to memory: refused (a test)");
   if (fail_event_writes && !events.empty()) {

@@ -47,8 +47,29 @@ CREATE TABLE archive (
 CREATE INDEX archive_by_name ON archive (name, id);
 )sql";
 
+// Version 2: several servers on one log: who is alive, and who holds which lease at which epoch
+// (the pools, and "*farm"). A lease nobody holds has holder '' and expires at -infinity.
+constexpr const char* kCreateLeases = R"sql(
+CREATE TABLE servers (
+  name TEXT PRIMARY KEY,
+  url TEXT NOT NULL,
+  exclude_pools TEXT NOT NULL DEFAULT '',
+  exclude_queues TEXT NOT NULL DEFAULT '',
+  locks BOOLEAN NOT NULL DEFAULT true,   -- holds its advisory lock while it lives
+  started_us BIGINT NOT NULL,
+  renewed_at TIMESTAMPTZ NOT NULL
+);
+CREATE TABLE leases (
+  name TEXT PRIMARY KEY,
+  holder TEXT NOT NULL DEFAULT '',
+  epoch BIGINT NOT NULL DEFAULT 0,
+  expires_at TIMESTAMPTZ NOT NULL DEFAULT '-infinity'
+);
+)sql";
+
 constexpr const char* kMigrations[] = {
     kCreateLog,
+    kCreateLeases,
 };
 
 }  // namespace

@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "store/lease_table.h"
 #include "store/store.h"
 
 namespace rota {
@@ -31,7 +32,7 @@ struct PgConnection;   // a pqxx::connection (postgres_store.cc): libpqxx stays 
 // The schema migrations, oldest first (postgres_schema.cc).
 std::span<const char* const> PostgresSchemaMigrations();
 
-class PostgresStore final : public Store {
+class PostgresStore final : public Store, public LeaseTable {
  public:
   // `url`: postgres://user@host:port/dbname (libpq's connection URI). Errors: "store_io" (cannot
   // connect, or a statement failed), "store_version" (the schema is newer than this binary).
@@ -41,7 +42,7 @@ class PostgresStore final : public Store {
   PostgresStore& operator=(const PostgresStore&) = delete;
 
   Result<uint64_t> Append(const std::vector<std::string>& entries, Durability durability = Durability::kNow,
-                          std::span<const EventRecord> events = {}) override;
+                          std::span<const EventRecord> events = {}, const Fence* fence = nullptr) override;
   Result<Unit> Sync() override { return Unit{}; }
   Result<std::vector<LogEntry>> ReadFrom(uint64_t after, size_t limit) override;
   Result<Unit> WriteSnapshot(uint64_t lsn, std::string_view bytes) override;
@@ -58,14 +59,26 @@ class PostgresStore final : public Store {
   bool Shared() const override { return true; }
   Result<bool> AwaitAppend(std::chrono::milliseconds timeout) override;
 
+  // LeaseTable. A server's liveness is also an advisory lock its own connection holds from its
+  // first Renew on: when the process dies, PostgreSQL frees it at once.
+  Result<LeaseView> Renew(const ServerInfo& me, const std::vector<std::string>& names,
+                          const std::vector<std::pair<std::string, uint64_t>>& held,
+                          std::chrono::milliseconds ttl) override;
+  Result<std::optional<LeaseTaken>> Take(const std::string& name, const std::string& me,
+                                         std::chrono::milliseconds ttl,
+                                         const std::function<std::string(uint64_t epoch)>& grant) override;
+  Result<Unit> Release(const std::string& name, const std::string& me, uint64_t epoch) override;
+
   const std::string& url() const { return url_; }
 
  private:
   // One connection and what it has prepared; reopened when it broke.
   struct Link {
+    explicit Link(const char* r);
+    ~Link();
+    const char* const role;   // its application_name is "rota-<role>" (pg_stat_activity shows it)
     std::mutex mu;
     std::unique_ptr<PgConnection> conn;   // GUARDED_BY(mu)
-    ~Link();
   };
 
   explicit PostgresStore(std::string url);
@@ -80,10 +93,11 @@ class PostgresStore final : public Store {
   const std::string url_;
   // Names this process in its notifications, so that its own appends do not wake its tailer.
   const std::string instance_;
-  Link main_;       // the loop
-  Link snapshot_;   // the snapshot writer
-  Link readers_;    // EventsSince
-  Link listen_;     // AwaitAppend
+  Link main_{"main"};           // the loop
+  Link snapshot_{"snapshot"};   // the snapshot writer
+  Link readers_{"readers"};     // EventsSince
+  Link listen_{"listen"};       // AwaitAppend
+  Link alive_{"alive"};         // holds this server's advisory lock while it lives
 };
 
 }  // namespace rota

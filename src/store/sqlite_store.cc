@@ -203,7 +203,7 @@ Result<Unit> SQLiteStore::WriteEntries(const std::vector<std::string>& entries) 
 }
 
 Result<uint64_t> SQLiteStore::Append(const std::vector<std::string>& entries, Durability durability,
-                                     std::span<const EventRecord> events) {
+                                     std::span<const EventRecord> events, const Fence*) {
   std::lock_guard<std::mutex> lock(write_mu_);
   if (Result<Unit> writable = CheckWritable(); !writable.ok()) return writable.error();
   if (!entries.empty() || !events.empty()) {

@@ -42,7 +42,7 @@ class SQLiteStore final : public Store {
 
   Result<uint64_t> Append(const std::vector<std::string>& entries,
                           Durability durability = Durability::kNow,
-                          std::span<const EventRecord> events = {}) override;
+                          std::span<const EventRecord> events = {}, const Fence* fence = nullptr) override;
   Result<Unit> Sync() override;
   Result<std::vector<LogEntry>> ReadFrom(uint64_t after, size_t limit) override;
   Result<Unit> WriteSnapshot(uint64_t lsn, std::string_view bytes) override;

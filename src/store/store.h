@@ -114,6 +114,15 @@ struct StoredState {
 // way: a crash keeps a prefix of them.
 enum class Durability { kNow, kLater };
 
+// Several servers: an append of placements goes through only if `holder` still holds each of
+// `leases` (name, epoch) in the lease table, checked in the append's own transaction (DESIGN
+// section 8, "fencing twice"). Else it fails with "store_fenced" and appends nothing. A store
+// with no lease table (one server) has nothing to check.
+struct Fence {
+  std::string holder;
+  std::vector<std::pair<std::string, uint64_t>> leases;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -126,7 +135,8 @@ class Store {
   // without a transaction of their own.
   virtual Result<uint64_t> Append(const std::vector<std::string>& entries,
                                   Durability durability = Durability::kNow,
-                                  std::span<const EventRecord> events = {}) = 0;
+                                  std::span<const EventRecord> events = {},
+                                  const Fence* fence = nullptr) = 0;
   // Makes every append so far durable. Error "store_sync", as for Append.
   virtual Result<Unit> Sync() = 0;
   // Entries with lsn > `after`, in lsn order, at most `limit` of them.

@@ -5,29 +5,13 @@
 
 #include <map>
 
+#include "support/event_counts.h"
 #include "support/farm.h"
 
 namespace rota::testing {
 namespace {
 
 using ::testing::HasSubstr;
-
-// How many times each "task#instance" of job `id` got an event of `type`.
-std::map<std::string, int> Count(const std::vector<nlohmann::json>& events, uint64_t id,
-                                 const std::string& type) {
-  std::map<std::string, int> n;
-  for (const auto& e : events) {
-    if (e.value("job_id", uint64_t{0}) != id || e["type"] != type) continue;
-    ++n[e["task"].get<std::string>() + "#" + std::to_string(e["instance"].get<int>())];
-  }
-  return n;
-}
-
-int CountType(const std::vector<nlohmann::json>& events, uint64_t id, const std::string& type) {
-  int n = 0;
-  for (const auto& e : events) n += e.value("job_id", uint64_t{0}) == id && e["type"] == type;
-  return n;
-}
 
 TEST(FarmFailureTest, KillNineOfTheServerMidJobLosesNothingAndNothingSucceedsTwice) {
   Farm farm({"--heartbeat-timeout", "10s"});

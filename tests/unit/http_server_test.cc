@@ -22,6 +22,7 @@
 #include <thread>
 #include <vector>
 
+#include "net/failover_client.h"
 #include "net/http_client.h"
 
 namespace rota {
@@ -616,25 +617,117 @@ TEST(HttpServerLifetimeTest, DestructorStopsARunningServerAndTheCallerJoins) {
   kept->Reply(Text("the server is gone"));  // does nothing
 }
 
-TEST(HttpClientTest, ClosedPortIsUnreachable) {
-  // A port that was just free: bind, learn it, close.
+// A port that was just free: bind, learn it, close.
+ServerUrl ClosedPortUrl() {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in address{};
   address.sin_family = AF_INET;
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  EXPECT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
   socklen_t size = sizeof address;
   ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size);
   ::close(fd);
-  std::string text = "http://127.0.0.1:" + std::to_string(ntohs(address.sin_port));
+  Result<ServerUrl> url = ParseServerUrl("http://127.0.0.1:" + std::to_string(ntohs(address.sin_port)));
+  EXPECT_TRUE(url.ok());
+  return *url;
+}
 
-  Result<ServerUrl> url = ParseServerUrl(text);
-  ASSERT_TRUE(url.ok()) << url.error().message;
-  HttpClient client(*url);
+TEST(HttpClientTest, ClosedPortIsUnreachable) {
+  const ServerUrl url = ClosedPortUrl();
+  HttpClient client(url);
   Result<HttpReply> got = client.Request("GET", "/healthz", {}, "", 2s);
   ASSERT_FALSE(got.ok());
   EXPECT_EQ(got.error().code, "unreachable");
-  EXPECT_EQ(got.error().message, "cannot reach " + text + ": Connection refused");
+  EXPECT_EQ(got.error().message, "cannot reach " + url.text + ": Connection refused");
+  EXPECT_FALSE(client.delivered());
+}
+
+// ---- FailoverClient: several servers of one farm ----------------------------------------------
+
+TEST_F(HttpServerTest, FailoverClientMovesToTheNextServerAndStaysThere) {
+  std::atomic<int> served{0};
+  Start([&](HttpRequest, std::shared_ptr<HttpExchange> exchange) {
+    ++served;
+    exchange->Reply(Text("here"));
+  });
+  const ServerUrl down = ClosedPortUrl();
+  auto current = std::make_shared<std::atomic<size_t>>(0);
+  FailoverClient client({down, Url()}, current);
+  Result<HttpReply> got = client.Request("POST", "/v1/jobs", "{}", "application/json", 2s, {},
+                                         FailoverClient::Repeat::kUnsafe);   // never reached `down`
+  ASSERT_TRUE(got.ok()) << got.error().message;
+  EXPECT_EQ(got->body, "here");
+  EXPECT_EQ(client.server().text, Url().text);
+  EXPECT_EQ(current->load(), 1u);
+  FailoverClient sibling({down, Url()}, current);   // shares the choice: starts at the live one
+  EXPECT_EQ(sibling.server().text, Url().text);
+  ASSERT_TRUE(sibling.Request("GET", "/x").ok());
+  EXPECT_EQ(served.load(), 2);
+}
+
+TEST_F(HttpServerTest, FailoverClientRepeatsElsewhereOnlyWhatIsSafeToRepeat) {
+  ExchangeQueue pending;   // the first server takes requests and never answers
+  Start([&](HttpRequest, std::shared_ptr<HttpExchange> exchange) { pending.Push(exchange); });
+  std::atomic<int> second_served{0};
+  HttpServerOptions options;
+  options.host = "127.0.0.1";
+  HttpServer second(options, [&](HttpRequest, std::shared_ptr<HttpExchange> exchange) {
+    ++second_served;
+    exchange->Reply(Text("second"));
+  });
+  ASSERT_TRUE(second.Listen().ok());
+  std::thread second_thread([&] { second.Run(); });
+  const ServerUrl second_url{"127.0.0.1", second.port(), "http://127.0.0.1:" + std::to_string(second.port())};
+
+  FailoverClient unsafe({Url(), second_url});
+  Result<HttpReply> got = unsafe.Request("POST", "/v1/jobs", "{}", "application/json", 200ms, {},
+                                         FailoverClient::Repeat::kUnsafe);
+  ASSERT_FALSE(got.ok()) << "a submit the first server may have taken was sent again";
+  EXPECT_EQ(got.error().code, "timeout");
+  EXPECT_EQ(second_served.load(), 0);
+
+  FailoverClient safe({Url(), second_url});
+  got = safe.Request("GET", "/v1/jobs/1/wait", {}, "", 200ms);
+  ASSERT_TRUE(got.ok()) << got.error().message;
+  EXPECT_EQ(got->body, "second");
+  EXPECT_EQ(safe.server().text, second_url.text);
+  second.Stop();
+  second_thread.join();
+  StopServer();
+}
+
+TEST(FailoverClientTest, NamesEveryServerItCouldNotReach) {
+  const ServerUrl a = ClosedPortUrl(), b = ClosedPortUrl();
+  FailoverClient client({a, b});
+  Result<HttpReply> got = client.Request("GET", "/healthz", {}, "", 2s);
+  ASSERT_FALSE(got.ok());
+  EXPECT_EQ(got.error().code, "unreachable");
+  EXPECT_EQ(got.error().message,
+            "cannot reach " + a.text + " (Connection refused), " + b.text + " (Connection refused)");
+}
+
+TEST(HttpClientTest, ParsesServerLists) {
+  Result<std::vector<ServerUrl>> list = ParseServerList("http://a:7070, b:7071 ,http://c");
+  ASSERT_TRUE(list.ok()) << list.error().message;
+  ASSERT_EQ(list->size(), 3u);
+  EXPECT_EQ((*list)[0].host, "a");
+  EXPECT_EQ((*list)[1].port, 7071);
+  EXPECT_EQ((*list)[2].port, 80);
+  EXPECT_EQ(ServerListText(*list), "http://a:7070,b:7071,http://c");
+  struct Bad {
+    std::string text;
+    std::string message;
+  };
+  for (const Bad& b : std::vector<Bad>{
+           {"http://a:7070,", "bad server list \"http://a:7070,\": server 2 is empty (expected URL[,URL...])"},
+           {"a:1,,b:2", "bad server list \"a:1,,b:2\": server 2 is empty (expected URL[,URL...])"},
+           {"a:1,http://a:1", "bad server list \"a:1,http://a:1\": http://a:1 is in it twice"},
+           {"a:1,b", "bad server URL \"b\": expected http://HOST:PORT or HOST:PORT"}}) {
+    Result<std::vector<ServerUrl>> bad = ParseServerList(b.text);
+    ASSERT_FALSE(bad.ok()) << b.text;
+    EXPECT_EQ(bad.error().code, "bad_url");
+    EXPECT_EQ(bad.error().message, b.message);
+  }
 }
 
 TEST(HttpClientTest, ParsesServerUrls) {

@@ -20,6 +20,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -96,6 +97,10 @@ class AgentCore : public std::enable_shared_from_this<AgentCore> {
   // not be reached or did not answer every report.
   bool Report(bool take_work);
   void HandleWork(WorkAnswer answer);
+  // Whether `a` comes from a server behind the log: it names an older epoch of its pool's lease
+  // than an assignment from another server did. Such an assignment is refused (not started, not
+  // reported): the server sends it again after a few heartbeats that do not list it.
+  bool BehindTheLog(const Assignment& a);
   void StartRun(Assignment assignment);
   void SkipRuns(const std::vector<Assignment>& assignments);  // no_exec
   void DeliverSignal(const SignalOrder& order);
@@ -129,6 +134,7 @@ class AgentCore : public std::enable_shared_from_this<AgentCore> {
   // Loop thread only (and the controlling thread before Start).
   RunTable table_;
   bool register_again_ = false;
+  std::map<std::string, uint64_t> lease_epochs_;   // pool -> the newest lease epoch seen
 
   std::mutex mu_;
   std::condition_variable cv_;                 // stopping_ and done_

@@ -178,8 +178,23 @@ bool AgentCore::Report(bool take_work) {
   return answered >= batch.size();
 }
 
+bool AgentCore::BehindTheLog(const Assignment& a) {
+  if (a.lease_epoch == 0) return false;   // one server: no leases
+  uint64_t& newest = lease_epochs_[a.pool];
+  if (a.lease_epoch < newest) {
+    if (config_.note) {
+      config_.note("refused run " + std::to_string(a.run) + ": its server is behind the log (pool " + a.pool +
+                   " at lease epoch " + std::to_string(a.lease_epoch) + ", seen " + std::to_string(newest) + ")");
+    }
+    return true;
+  }
+  newest = a.lease_epoch;
+  return false;
+}
+
 void AgentCore::HandleWork(WorkAnswer answer) {
   HandleKills(answer.kill);
+  std::erase_if(answer.assign, [this](const Assignment& a) { return BehindTheLog(a); });
   if (config_.no_exec) return SkipRuns(answer.assign);
   for (Assignment& assignment : answer.assign) StartRun(std::move(assignment));
   for (const SignalOrder& order : answer.signal) DeliverSignal(order);

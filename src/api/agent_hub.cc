@@ -57,8 +57,14 @@ void AgentHub::Answer(Outbox& box, Poll poll) {
   while (answer.assign.size() < poll.max && !box.assign.empty()) {
     wire::Assignment& next = box.assign.front();
     box.queued.erase(next.run);
-    // A run cancelled or lost before delivery is not sent.
-    if (engine_->Run(next.run).active) answer.assign.push_back(std::move(next));
+    // A run cancelled or lost before delivery is not sent. The lease epoch is this server's
+    // newest now, not the placement's: what the agent compares is how far each server has read.
+    const RunView run = engine_->Run(next.run);
+    if (run.active) {
+      next.pool = run.pool;
+      next.lease_epoch = run.lease_epoch;
+      answer.assign.push_back(std::move(next));
+    }
     box.assign.pop_front();
   }
   answer.signal.assign(box.signal.begin(), box.signal.end());

@@ -53,6 +53,7 @@ int StreamEvents(ApiClient& api, const EventsOptions& o) {
     });
     if (closed) return kExitOk;
     if (status.ok() && *status != 200) return Fail(ErrorFromReply({*status, "", raw}));
+    connected = connected || got_events;   // a stream that broke after events is resumed too
     if (!status.ok() && !connected) return Fail(TransportError(status.error()));
     if (!o.follow) return status.ok() ? kExitOk : Fail(TransportError(status.error()));
     // Following: the stream ended or broke; resume after the last event seen.

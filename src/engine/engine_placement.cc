@@ -174,6 +174,8 @@ RunView Engine::Run(RunId run) const {
   v.host = r.host == kNoHost ? std::string_view() : std::string_view(hosts_[r.host].info.name);
   v.epoch = r.epoch;
   v.active = r.active;
+  v.pool = farm_pools_[pools_[job.tasks[inst.task].pool].farm_pool];
+  if (auto lease = leases_.find(std::string(v.pool)); lease != leases_.end()) v.lease_epoch = lease->second.epoch;
   return v;
 }
 

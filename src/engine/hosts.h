@@ -44,6 +44,8 @@ struct RunView {
   std::string_view host;   // "" when not placed on a host
   uint64_t epoch = 0;
   bool active = false;
+  std::string_view pool;     // the farm pool it runs in
+  uint64_t lease_epoch = 0;  // the newest epoch of that pool's lease in the log (0: never leased)
 };
 
 }  // namespace rota

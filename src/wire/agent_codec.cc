@@ -65,6 +65,10 @@ void AppendAssignment(const Assignment& a, std::string& out) {
   o.Strings("argv", a.argv);
   o.StringMap("env", a.env);
   o.String("cwd", a.cwd);
+  if (a.lease_epoch != 0) {
+    o.String("pool", a.pool);
+    o.Number("lease_epoch", a.lease_epoch);
+  }
 }
 
 void AppendResults(std::span<const ReportResult> results, std::string& out) {
@@ -186,6 +190,8 @@ Assignment AssignmentOf(const json& entry) {
     a.env = it->get<std::map<std::string, std::string>>();
   }
   a.cwd = entry.value("cwd", std::string());
+  a.pool = entry.value("pool", std::string());
+  a.lease_epoch = entry.value("lease_epoch", uint64_t{0});
   return a;
 }
 

@@ -49,6 +49,12 @@ struct Assignment {
   std::vector<std::string> argv;     // !shell: the program and its arguments
   std::map<std::string, std::string> env;
   std::string cwd;
+  // Several servers: the run's pool and the newest epoch of its lease the sending server has
+  // applied. An agent that has seen a newer epoch for the pool from another server refuses the
+  // assignment from this one, which is behind the log (DESIGN section 8, "fencing"); it comes
+  // again from a server that is not. 0: no lease (one server).
+  std::string pool;
+  uint64_t lease_epoch = 0;
 };
 
 struct SignalOrder {

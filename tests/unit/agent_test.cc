@@ -377,6 +377,29 @@ TEST_F(AgentTest, StartsARunAssignedTwiceOnlyOnce) {
   EXPECT_EQ(reports_of_8, 1);
 }
 
+TEST_F(AgentTest, RefusesAnAssignmentFromAServerBehindTheLeaseLog) {
+  StartAgent();
+  const std::string counter = dir_ + "/count";
+  Assignment newer = Sh(10, "echo new >> " + counter);
+  newer.pool = "render";
+  newer.lease_epoch = 5;
+  transport_->Assign(newer);
+  ASSERT_TRUE(transport_->WaitForReport(10).has_value());
+
+  Assignment behind = Sh(11, "echo behind >> " + counter);  // from a server that has read epoch 4 only
+  behind.pool = "render";
+  behind.lease_epoch = 4;
+  transport_->Assign(behind);
+  Assignment other_pool = Sh(12, "echo comp >> " + counter);  // epochs are per pool
+  other_pool.pool = "comp";
+  other_pool.lease_epoch = 1;
+  transport_->Assign(other_pool);
+  ASSERT_TRUE(transport_->WaitForReport(12).has_value());
+
+  EXPECT_EQ(ReadFile(counter), "new\ncomp\n");
+  for (const RunReport& r : transport_->Reports()) EXPECT_NE(r.run, 11u) << "a refused run is not reported";
+}
+
 TEST_F(AgentTest, ASignalEntryStopsTheRunsWholeProcessGroup) {
   StartAgent();
   const std::string pids = dir_ + "/pids";

@@ -119,7 +119,11 @@ TEST(WireTest, WhatTheServerAnswersTheAgentReadsBack) {
   a.frame_end = 4;
   a.command = "echo {frames}";
   a.env = {{"A", "b"}};
-  work.assign = {a};
+  Assignment leased = a;
+  leased.run = 81;
+  leased.pool = "render";
+  leased.lease_epoch = 7;
+  work.assign = {a, leased};
   work.signal = {{77, 3, 15}};
   Result<WorkAnswer> back = DecodeWorkAnswer(EncodeWorkAnswer(work));
   ASSERT_TRUE(back.ok()) << back.error().message;
@@ -127,10 +131,14 @@ TEST(WireTest, WhatTheServerAnswersTheAgentReadsBack) {
   EXPECT_TRUE(back->results[0].ok);
   EXPECT_EQ(back->results[1].error, "stale_run");
   EXPECT_EQ(back->results[1].message, "run 75 has ended");
-  ASSERT_EQ(back->assign.size(), 1u);
+  ASSERT_EQ(back->assign.size(), 2u);
   EXPECT_EQ(back->assign[0].command, "echo {frames}");
   EXPECT_EQ(back->assign[0].frame_start, 1);
   EXPECT_EQ(back->assign[0].env, a.env);
+  EXPECT_EQ(back->assign[0].lease_epoch, 0u);  // one server: no lease fields at all
+  EXPECT_EQ(EncodeWorkAnswer(WorkAnswer{{}, {a}, {}, {}}).find("lease_epoch"), std::string::npos);
+  EXPECT_EQ(back->assign[1].pool, "render");
+  EXPECT_EQ(back->assign[1].lease_epoch, 7u);
   ASSERT_EQ(back->signal.size(), 1u);
   EXPECT_EQ(back->signal[0].signo, 15);
 

@@ -61,6 +61,7 @@ bench:
 	@build-release/cancel_latency build-release/rota
 	@bash bench/local_vs_ninja.sh build-release/rota
 	@bash bench/server_throughput.sh build-release/rota
+	@bash bench/scale_out.sh build-release/rota
 
 clean:
 	rm -rf build build-asan build-tsan build-fuzz build-release .rota

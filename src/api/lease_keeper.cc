@@ -75,8 +75,20 @@ Result<uint64_t> LeaseKeeper::Turn(const std::vector<std::string>& names, TimePo
   const bool unknown = std::any_of(names.begin(), names.end(), [&](const std::string& name) {
     return std::none_of(view_.leases.begin(), view_.leases.end(), [&](const LeaseInfo& l) { return l.name == name; });
   });
-  if (!force && !distrusted_ && !unknown && now < next_turn_) return uint64_t{0};
+  if (!force && !distrusted_ && !unknown && now < next_turn_) {
+    if (now < next_watch_) return uint64_t{0};
+    next_watch_ = now + options_.watch_every;
+    Result<std::vector<std::string>> abandoned = table_.Abandoned(me_.name, options_.ttl);
+    if (!abandoned.ok()) return abandoned.error();
+    // News only: a lease left for another server to take does not make this one turn each time.
+    const bool news = std::any_of(abandoned->begin(), abandoned->end(), [&](const std::string& name) {
+      return std::find(abandoned_.begin(), abandoned_.end(), name) == abandoned_.end();
+    });
+    abandoned_ = std::move(abandoned).value();
+    if (!news) return uint64_t{0};
+  }
   next_turn_ = now + options_.renew_every;
+  next_watch_ = now + options_.watch_every;
   std::vector<std::pair<std::string, uint64_t>> holding;
   for (const auto& [name, h] : held_) holding.emplace_back(name, h.epoch);
   Result<LeaseView> view = table_.Renew(me_, names, holding, options_.ttl);

@@ -23,6 +23,9 @@ struct LeaseOptions {
   std::chrono::milliseconds ttl{5000};           // a lease not renewed this long is free
   std::chrono::milliseconds renew_every{1000};
   std::chrono::milliseconds hold{10000};         // surplus is given back only after this
+  // Between renewals, how often to ask the table for leases a dead server left (one query):
+  // what bounds a takeover after a kill -9 when the advisory lock tells of it at once.
+  std::chrono::milliseconds watch_every{200};
 };
 
 struct LeasePlan {
@@ -45,8 +48,8 @@ class LeaseKeeper {
 
   // Builds the log entry of a grant (a LeaseGranted change).
   using Grant = std::function<std::string(const std::string& name, uint64_t epoch)>;
-  // One turn, if one is due (or forced, or `names` has one never seen): renew, then take and
-  // give back per PlanLeases.
+  // One turn, if one is due (or forced, or `names` has one never seen, or a lease was abandoned
+  // since the last look): renew, then take and give back per PlanLeases.
   // `names`: the leases there are (the pools, and kFarmLease). Returns the last lsn of the grants
   // it appended (0: none). Error when the table could not be reached (the leases held stay as
   // they were: they expire on their own if this lasts).
@@ -73,6 +76,8 @@ class LeaseKeeper {
   const LeaseOptions options_;
   std::map<std::string, Held> held_;
   LeaseView view_;
+  TimePoint next_watch_{};
+  std::vector<std::string> abandoned_;   // what the last look found
   TimePoint next_turn_{};
   bool distrusted_ = false;
 };

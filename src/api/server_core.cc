@@ -444,7 +444,7 @@ void ServerCore::AfterBatch() {
   events_.fresh.clear();
   deferred_.RunAll();
   FollowStored();
-  if (had_changes) {
+  if (had_changes || appended_ != appended_before) {   // requests, or a slice placed by time alone
     cycle_seconds_.Observe("", std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   }
 }

@@ -70,6 +70,10 @@ class LeaseTable {
                                                  const std::function<std::string(uint64_t epoch)>& grant) = 0;
   // Gives `name` back (it expires now) if `me` holds it at `epoch`.
   virtual Result<Unit> Release(const std::string& name, const std::string& me, uint64_t epoch) = 0;
+  // The leases another server holds that are free for the taking all the same: expired, or held
+  // by a server that is not alive (its advisory lock gone, or silent for `ttl`). One cheap query,
+  // asked between renewals so that a dead holder's leases are taken at once, not at the next.
+  virtual Result<std::vector<std::string>> Abandoned(const std::string& me, std::chrono::milliseconds ttl) = 0;
 };
 
 }  // namespace rota

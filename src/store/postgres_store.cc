@@ -585,4 +585,18 @@ Result<Unit> PostgresStore::Release(const std::string& name, const std::string& 
   });
 }
 
+Result<std::vector<std::string>> PostgresStore::Abandoned(const std::string& me, std::chrono::milliseconds ttl) {
+  return With<std::vector<std::string>>(main_, "look for abandoned leases in", [&](pqxx::connection& c) {
+    pqxx::nontransaction tx(c);
+    const pqxx::result rows = tx.exec_params(
+        "SELECT l.name FROM leases l LEFT JOIN servers s ON s.name = l.holder"
+        " WHERE l.holder <> '' AND l.holder <> $2 AND (l.expires_at <= now() OR NOT COALESCE(" +
+            AliveSql("s", "$1") + ", false)) ORDER BY l.name",
+        Millis(ttl), me);
+    std::vector<std::string> names;
+    for (const pqxx::row& row : rows) names.emplace_back(row[0].c_str());
+    return names;
+  });
+}
+
 }  // namespace rota

@@ -68,6 +68,7 @@ class PostgresStore final : public Store, public LeaseTable {
                                          std::chrono::milliseconds ttl,
                                          const std::function<std::string(uint64_t epoch)>& grant) override;
   Result<Unit> Release(const std::string& name, const std::string& me, uint64_t epoch) override;
+  Result<std::vector<std::string>> Abandoned(const std::string& me, std::chrono::milliseconds ttl) override;
 
   const std::string& url() const { return url_; }
 

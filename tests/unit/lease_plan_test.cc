@@ -100,5 +100,55 @@ TEST(PlanLeasesTest, TakesBeyondItsShareWhatEveryOtherServerExcludes) {
   EXPECT_TRUE(plan.give_back.empty()) << "what it holds is not held long enough yet";
 }
 
+// A LeaseTable that counts what the keeper asks of it; `abandoned` is what Abandoned answers.
+class CountingLeaseTable final : public LeaseTable {
+ public:
+  Result<LeaseView> Renew(const ServerInfo& me, const std::vector<std::string>& names,
+                          const std::vector<std::pair<std::string, uint64_t>>&, std::chrono::milliseconds) override {
+    ++renewals;
+    LeaseView view;
+    view.servers = {Live(me.name), Live("b")};
+    for (const std::string& name : names) view.leases.push_back(Lease(name, "b"));
+    return view;
+  }
+  Result<std::optional<LeaseTaken>> Take(const std::string&, const std::string&, std::chrono::milliseconds,
+                                         const std::function<std::string(uint64_t)>&) override {
+    return std::optional<LeaseTaken>();
+  }
+  Result<Unit> Release(const std::string&, const std::string&, uint64_t) override { return Unit{}; }
+  Result<std::vector<std::string>> Abandoned(const std::string&, std::chrono::milliseconds) override {
+    ++looks;
+    return abandoned;
+  }
+  int renewals = 0;
+  int looks = 0;
+  std::vector<std::string> abandoned;
+};
+
+// A dead holder's lease is taken within a look (200 ms), not at the next renewal (1 s); a lease
+// left for another server to take makes no turn after the first.
+TEST(LeaseKeeperTest, LooksForAbandonedLeasesBetweenRenewalsAndTurnsOnNewsOnly) {
+  CountingLeaseTable table;
+  ServerInfo me = Live("a");
+  LeaseKeeper keeper(table, me, LeaseOptions{});
+  const auto grant = [](const std::string&, uint64_t) { return std::string(); };
+  const std::vector<std::string> names = {"*farm", "render"};
+  ASSERT_TRUE(keeper.Turn(names, kNow, grant).ok());
+  EXPECT_EQ(table.renewals, 1);
+  ASSERT_TRUE(keeper.Turn(names, kNow + std::chrono::milliseconds(100), grant).ok());
+  EXPECT_EQ(table.looks, 0) << "not yet time to look";
+  ASSERT_TRUE(keeper.Turn(names, kNow + std::chrono::milliseconds(200), grant).ok());
+  EXPECT_EQ(table.looks, 1);
+  EXPECT_EQ(table.renewals, 1) << "nothing abandoned: no turn";
+  table.abandoned = {"render"};
+  ASSERT_TRUE(keeper.Turn(names, kNow + std::chrono::milliseconds(400), grant).ok());
+  EXPECT_EQ(table.renewals, 2) << "render abandoned: a turn at once";
+  ASSERT_TRUE(keeper.Turn(names, kNow + std::chrono::milliseconds(800), grant).ok());
+  EXPECT_EQ(table.looks, 3);
+  EXPECT_EQ(table.renewals, 2) << "the same news twice: no second turn";
+  ASSERT_TRUE(keeper.Turn(names, kNow + std::chrono::milliseconds(1400), grant).ok());
+  EXPECT_EQ(table.renewals, 3) << "the renewal, due a second after the last turn";
+}
+
 }  // namespace
 }  // namespace rota

@@ -159,6 +159,7 @@ TEST_F(PostgresStoreTest, ADeadServersLeaseIsFreeAtOnceWithItsLock) {
   MustRenew(*a, Server("a"), {"render"}, {});
   ASSERT_EQ(MustTake(*a, "render", "a", std::chrono::minutes(5))->epoch, 1u);
   EXPECT_FALSE(MustTake(*b, "render", "b"));
+  EXPECT_EQ(b->Abandoned("b", std::chrono::seconds(5)).value(), std::vector<std::string>{}) << "a is alive";
   a.reset();   // its connections close, as a kill -9 closes them
   bool dead = false;
   for (int i = 0; i < 50 && !dead; ++i) {   // the backend notices the closed socket at once, or nearly
@@ -167,6 +168,9 @@ TEST_F(PostgresStoreTest, ADeadServersLeaseIsFreeAtOnceWithItsLock) {
     if (!dead) std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   ASSERT_TRUE(dead);
+  // What the others look for between renewals: render, left by a dead server (not by b itself).
+  EXPECT_EQ(b->Abandoned("b", std::chrono::seconds(5)).value(), std::vector<std::string>{"render"});
+  EXPECT_EQ(b->Abandoned("a", std::chrono::seconds(5)).value(), std::vector<std::string>{});
   std::optional<LeaseTaken> taken = MustTake(*b, "render", "b");
   ASSERT_TRUE(taken);
   EXPECT_EQ(taken->epoch, 2u);

@@ -26,7 +26,13 @@ bool Engine::Fenced(uint32_t pool, const std::vector<std::pair<std::string, uint
 }
 
 void Engine::SetOwnedLeases(std::optional<std::map<std::string, uint64_t>> owned) {
-  if (owned != owned_) cycle_needed_ = true;   // pools gained: cycle over them at once
+  if (owned == owned_) return;
+  // A cycle under way, or a result not yet proposed whole, was decided over the leases held
+  // before: a pool lost must see nothing more of it, a pool gained was not in it. Both go, and a
+  // full cycle over what is held now runs at once (Armada's runner reset on a leadership change).
+  if (runner_) runner_->Reset();
+  result_.reset();
+  cycle_needed_ = true;
   owned_ = std::move(owned);
 }
 

@@ -7,6 +7,7 @@
 #include <condition_variable>
 #include <csignal>
 #include <mutex>
+#include <thread>
 
 #include "engine/engine.h"
 #include "support/fake_launcher.h"
@@ -319,6 +320,25 @@ TEST_F(EngineCycleTest, AGangWithOneMemberWhoseHostWasLostIsDroppedWhole) {
   engine_->RunCycle();
   EXPECT_THAT(launcher_.launched, IsEmpty());
   EXPECT_EQ(engine_->cycle_stats().decisions_dropped, 3u);
+}
+
+// Several servers: a lease gained or lost while an async cycle runs cancels it (it was decided
+// over the leases held before) and a full cycle over what is held now follows.
+TEST_F(EngineCycleTest, ALeaseChangeCancelsTheCycleUnderWayAndRunsAFullOne) {
+  Hold();
+  Host("n1", 4);
+  engine_->SetOwnedLeases(std::map<std::string, uint64_t>{{"default", 1}});
+  Submit(JobBuilder("j").Task("t").Frames("1-2"));
+  held_->WaitEntered();
+  engine_->SetOwnedLeases(std::map<std::string, uint64_t>{{"default", 1}, {"render", 1}});
+  EXPECT_EQ(engine_->cycle_stats().runner_state, RunnerState::kIdle) << "the cycle under way was cancelled";
+  held_->Open();
+  // The full cycle over the leases held now (the cancelled one may have woken the loop too).
+  for (int i = 0; i < 2000 && Launched("j") < 2; ++i) {
+    engine_->RunCycle();
+    std::this_thread::sleep_for(5ms);
+  }
+  EXPECT_EQ(Launched("j"), 2);
 }
 
 TEST_F(EngineCycleTest, SwitchingToSyncAppliesWithinTheSameCall) {

@@ -17,8 +17,9 @@ struct CalendarSpec {
   std::bitset<24> hours;           // 0..23
   std::bitset<32> days;            // 1..31, bit 0 unused: day of the month counted from its start
   // systemd "~": bit k (1..31) = the k-th last day of the month (~1 is the last day, ~2 the one
-  // before). A day matches if it is in `days` or in `days_from_end`; when both are empty every day
-  // matches (both empty is "*").
+  // before). A day matches if it is in `days` or in `days_from_end`. Every field holds exactly the
+  // values that match: "*" is all of 1..31 in `days` (and `days_from_end` empty), and a field both
+  // empty matches nothing.
   std::bitset<32> days_from_end;
   std::bitset<13> months;          // 1..12, bit 0 unused
   std::bitset<7> weekdays;         // 0 = Sunday .. 6 = Saturday
@@ -33,6 +34,8 @@ struct CalendarSpec {
   // A time zone the expression itself names (systemd: a trailing "UTC" or IANA name such as
   // "Europe/Berlin"); "" = the schedule's `timezone`.
   std::string zone;
+
+  bool operator==(const CalendarSpec&) const = default;
 };
 
 }  // namespace rota

@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <charconv>
+#include <chrono>
 
 #include "api/api_codec.h"
 #include "api/responses.h"
+#include "api/schedule_preview.h"
 #include "api/views_json.h"
 #include "core/units.h"
 #include "wire/agent_codec.h"
@@ -147,6 +149,13 @@ void ApiRoutes::Handle(HttpRequest request, std::shared_ptr<HttpExchange> ex) {
     return post_([key, done = RespondJson<SignalAnswer>(ex, "/v1/signals/{key}", [](const SignalAnswer& a) {
                     return Dump({{"key", a.key}, {"new", a.is_new}});
                   })](ServerCore& core) mutable { core.PostSignal(key, std::move(done)); });
+  }
+  if (area == "schedules" && parts.size() == 3 && parts[2] == "preview") {
+    if (m != "GET") return MethodNotAllowed(request, ex, "GET");
+    const auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch());
+    Result<std::string> preview = PreviewSchedule(request.query, now.count());
+    if (!preview.ok()) return ex->Reply(ErrorResponse(preview.error()));
+    return ex->Reply(JsonResponse(200, *preview, "/v1/schedules/preview"));
   }
   if (area == "servers" && parts.size() == 2) {
     if (m != "GET") return MethodNotAllowed(request, ex, "GET");

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 
 namespace rota {
 namespace {
@@ -82,6 +83,31 @@ std::optional<UnixSeconds> NextFire(const CalendarSpec& spec, const TimeZone& zo
     }
   }
   return best;
+}
+
+std::vector<UnixSeconds> NextFires(const CalendarSpec& spec, const TimeZone& zone, UnixSeconds after, int n,
+                                   DstRules rules) {
+  std::vector<UnixSeconds> out;
+  for (UnixSeconds t = after; static_cast<int>(out.size()) < n;) {
+    std::optional<UnixSeconds> next = NextFire(spec, zone, t, rules);
+    if (!next) break;
+    out.push_back(*next);
+    t = *next;
+  }
+  return out;
+}
+
+std::string DstNote(const CalendarSpec& spec, const TimeZone& zone, UnixSeconds t) {
+  const LocalSeconds local = zone.ToLocal(t);
+  const int64_t of_day = ((local % kDay) + kDay) % kDay;
+  char hhmm[16];
+  std::snprintf(hhmm, sizeof hhmm, "%02d:%02d", static_cast<int>(of_day / kHour), static_cast<int>(of_day / 60 % 60));
+  const bool matches = spec.hours[static_cast<size_t>(of_day / kHour)] && spec.minutes[static_cast<size_t>(of_day / 60 % 60)] &&
+                       spec.seconds[static_cast<size_t>(of_day % 60)];
+  if (!matches) return std::string("the clocks jump forward over the time it matches: runs at ") + hhmm + ", when the gap ends";
+  const LocalTime twice = zone.FromLocal(local);
+  if (twice.kind != LocalTime::Kind::kFold) return "";
+  return std::string(twice.first == t ? "the first" : "the second") + " of two " + hhmm + "s (the clocks go back)";
 }
 
 }  // namespace rota

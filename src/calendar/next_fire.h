@@ -9,6 +9,8 @@
 #pragma once
 
 #include <optional>
+#include <string>
+#include <vector>
 
 #include "calendar/calendar_spec.h"
 #include "calendar/time_zone.h"
@@ -24,5 +26,14 @@ struct DstRules {
 // again (before the year 2200: "30 February", or a year list that has passed).
 std::optional<UnixSeconds> NextFire(const CalendarSpec& spec, const TimeZone& zone, UnixSeconds after,
                                     DstRules rules = {});
+
+// The next `n` fire times after `after`, ascending (fewer when the spec runs out).
+std::vector<UnixSeconds> NextFires(const CalendarSpec& spec, const TimeZone& zone, UnixSeconds after, int n,
+                                   DstRules rules = {});
+
+// What a person should know about fire time `t` of `spec` in `zone`, "" mostly: that it is the
+// end of a DST gap a matching time fell into, or the first or second of a local time that
+// happens twice.
+std::string DstNote(const CalendarSpec& spec, const TimeZone& zone, UnixSeconds t);
 
 }  // namespace rota

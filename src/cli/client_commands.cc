@@ -246,6 +246,7 @@ void AddClientVerbs(CLI::App& app, VerbTable& verbs) {
   AddSubmit(app, verbs);
   AddJobVerbs(app, verbs);
   AddFarmVerbs(app, verbs);
+  AddScheduleVerbs(app, verbs);
 }
 
 }  // namespace rota

@@ -33,6 +33,8 @@ void AddClientRun(VerbTable& verbs, CLI::App* cmd, std::shared_ptr<Args> args,
 
 // The farm-wide verbs: logs, events, signal, hosts, servers, config (farm_commands.cc).
 void AddFarmVerbs(CLI::App& app, VerbTable& verbs);
+// `rota schedules ...` (schedule_commands.cc).
+void AddScheduleVerbs(CLI::App& app, VerbTable& verbs);
 
 int64_t NowMicros();
 void PrintOut(const std::string& text);   // to stdout, as is

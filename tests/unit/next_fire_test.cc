@@ -12,6 +12,7 @@
 
 #include "calendar/cron_expr.h"
 #include "calendar/next_fire.h"
+#include "calendar/rfc3339.h"
 #include "calendar/zoneinfo.h"
 
 namespace rota {
@@ -203,6 +204,33 @@ TEST(TimeZoneTest, APosixRuleAloneGivesTheSameTransitionsAsTheFile) {
   }
   EXPECT_FALSE(TimeZone::FromPosixRule("bad", "EST5EDT,M13.2.0,M11.1.0").ok());
   EXPECT_FALSE(TimeZone::FromTzif("bad", "TZif2 but cut").ok());
+}
+
+TEST(NextFireTest, DstNotesSayWhatHappenedToTheTime) {
+  const CalendarSpec daily = ParseCron("30 2 * * *").value();
+  const TimeZone berlin = Zone("Europe/Berlin");
+  EXPECT_EQ(DstNote(daily, berlin, At("2026-03-29T01:00:00Z")),
+            "the clocks jump forward over the time it matches: runs at 03:00, when the gap ends");
+  EXPECT_EQ(DstNote(daily, berlin, At("2026-10-25T00:30:00Z")), "the first of two 02:30s (the clocks go back)");
+  EXPECT_EQ(DstNote(daily, berlin, At("2026-10-25T01:30:00Z")), "the second of two 02:30s (the clocks go back)");
+  EXPECT_EQ(DstNote(daily, berlin, At("2026-07-01T00:30:00Z")), "");
+  EXPECT_EQ(NextFires(daily, berlin, At("2026-03-28T12:00:00Z"), 2).size(), 2u);
+}
+
+TEST(Rfc3339Test, ReadsAndWritesUtcAndOffsets) {
+  EXPECT_EQ(FormatUtc(At("2026-03-29T01:00:00Z")), "2026-03-29T01:00:00Z");
+  EXPECT_EQ(FormatWithOffset(At("2026-03-29T01:00:00Z"), 7200), "2026-03-29T03:00:00+02:00");
+  EXPECT_EQ(FormatWithOffset(At("2026-03-29T01:00:00Z"), -16200), "2026-03-28T20:30:00-04:30");
+  EXPECT_EQ(ParseRfc3339("2026-03-29T03:00:00+02:00").value(), At("2026-03-29T01:00:00Z"));
+  EXPECT_EQ(ParseRfc3339("2026-03-29t01:00:00.250z").value(), At("2026-03-29T01:00:00Z"));
+  EXPECT_EQ(ParseRfc3339("2026-03-29 01:00:00Z").value(), At("2026-03-29T01:00:00Z"));
+  for (const char* bad : {"2026-02-30T00:00:00Z", "2026-03-29T01:00:00", "2026-03-29T25:00:00Z", "yesterday",
+                          "2026-03-29T01:00:00+2:00"}) {
+    Result<UnixSeconds> r = ParseRfc3339(bad);
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_EQ(r.error().code, "invalid_time");
+    EXPECT_THAT(r.error().message, HasSubstr("is not an RFC 3339 time"));
+  }
 }
 
 }  // namespace

@@ -35,17 +35,6 @@ Result<JobSpec> DecodeSpec(std::string_view body, std::string_view source) {
     options.default_max_workers = kUnlimitedWorkers;   // as the server's engine treats them
     errors = ValidateJob(parsed.job, options);
   }
-  if (errors.empty()) {
-    for (const TaskSpec& task : parsed.job.tasks) {
-      for (const Requirement& r : task.requirements) {
-        if (r.kind != Requirement::Kind::kJob) continue;
-        errors.push_back(MakeError("invalid_spec", Where(parsed.job, r.line) + task.name +
-                                                       " requires job \"" + r.target +
-                                                       "\": requirements on other jobs are not "
-                                                       "supported by this server yet"));
-      }
-    }
-  }
   if (errors.empty()) return std::move(parsed.job);
   std::string message;
   for (const Error& e : errors) {

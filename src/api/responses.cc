@@ -30,7 +30,8 @@ HttpResponse ErrorResponse(const Error& error) {
   int status = 400;
   if (code == kNotFound) {
     status = 404;
-  } else if (code == kStaleRun || code == kNotFinished || code == kNothingToRetry || code == kRetired) {
+  } else if (code == kStaleRun || code == kNotFinished || code == kNothingToRetry || code == kRetired ||
+             code == kConflict) {
     status = 409;
   } else if (code == kStoreUnavailable) {
     status = 503;

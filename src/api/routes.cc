@@ -6,7 +6,7 @@
 
 #include "api/api_codec.h"
 #include "api/responses.h"
-#include "api/schedule_preview.h"
+#include "api/route_helpers.h"
 #include "api/views_json.h"
 #include "core/units.h"
 #include "wire/agent_codec.h"
@@ -15,7 +15,6 @@ namespace rota {
 
 namespace {
 
-using ordered_json = nlohmann::ordered_json;
 
 constexpr auto kMaxLongPoll = std::chrono::minutes(10);
 
@@ -31,21 +30,6 @@ std::vector<std::string> SplitPath(const std::string& path) {
   }
   if (!parts.empty() && parts.back().empty()) parts.pop_back();   // "/v1/jobs/" = "/v1/jobs"
   return parts;
-}
-
-void MethodNotAllowed(const HttpRequest& r, ExchangePtr& ex, const char* allow) {
-  HttpResponse resp = ErrorResponse(405, "method_not_allowed",
-                                    r.method + " is not allowed on " + r.path + "; use " + allow);
-  resp.headers.emplace_back("Allow", allow);
-  ex->Reply(std::move(resp));
-}
-
-void NotFound(const HttpRequest& r, ExchangePtr& ex) {
-  ex->Reply(ErrorResponse(404, "not_found", "no such route: " + r.method + " " + r.path));
-}
-
-void BadRequest(ExchangePtr& ex, const std::string& message) {
-  ex->Reply(ErrorResponse(400, "bad_request", message));
 }
 
 // Reads query parameter `name` as an unsigned integer; false (and a 400) when malformed.
@@ -78,28 +62,6 @@ bool QueryDuration(const HttpRequest& r, const char* name, Duration fallback, Du
 std::chrono::milliseconds Millis(Duration d) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(d);
 }
-
-// The Answer that sends ServerCore's result on `ex`: `render(value)` as JSON with `status`, or
-// the error with the status its code has; both labelled `route` for the metrics.
-template <class T, class Render>
-Answer<T> Respond(ExchangePtr ex, const char* route, Render render, int status = 200) {
-  return [ex = std::move(ex), route, render = std::move(render), status](Result<T> result) {
-    HttpResponse response = result.ok() ? render(*result) : ErrorResponse(result.error());
-    if (result.ok()) response.status = status;
-    response.route = route;
-    ex->Reply(std::move(response));
-  };
-}
-
-// Renders a JSON document.
-template <class T, class ToJson>
-Answer<T> RespondJson(ExchangePtr ex, const char* route, ToJson to_json, int status = 200) {
-  return Respond<T>(
-      std::move(ex), route,
-      [to_json = std::move(to_json)](const T& value) { return JsonResponse(200, to_json(value), ""); }, status);
-}
-
-std::string Dump(const ordered_json& j) { return j.dump(); }
 
 Abandoned GoneWith(const ExchangePtr& ex) {
   return [weak = std::weak_ptr<HttpExchange>(ex)] {
@@ -150,13 +112,9 @@ void ApiRoutes::Handle(HttpRequest request, std::shared_ptr<HttpExchange> ex) {
                     return Dump({{"key", a.key}, {"new", a.is_new}});
                   })](ServerCore& core) mutable { core.PostSignal(key, std::move(done)); });
   }
-  if (area == "schedules" && parts.size() == 3 && parts[2] == "preview") {
-    if (m != "GET") return MethodNotAllowed(request, ex, "GET");
-    const auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch());
-    Result<std::string> preview = PreviewSchedule(request.query, now.count());
-    if (!preview.ok()) return ex->Reply(ErrorResponse(preview.error()));
-    return ex->Reply(JsonResponse(200, *preview, "/v1/schedules/preview"));
-  }
+  if (area == "schedules") return Schedules(request, parts, std::move(ex));
+  if (area == "expectations") return Expectations(request, parts, std::move(ex));
+  if (area == "hooks") return Hooks(request, parts, std::move(ex));
   if (area == "servers" && parts.size() == 2) {
     if (m != "GET") return MethodNotAllowed(request, ex, "GET");
     return post_([done = RespondJson<LeaseView>(ex, "/v1/servers", [](const LeaseView& v) {

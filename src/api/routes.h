@@ -32,6 +32,10 @@ class ApiRoutes {
   void Agents(const HttpRequest& request, const std::vector<std::string>& parts, ExchangePtr ex);
   void Runs(const HttpRequest& request, const std::vector<std::string>& parts, ExchangePtr ex);
   void Events(const HttpRequest& request, ExchangePtr ex);
+  // periodic_routes.cc
+  void Schedules(const HttpRequest& request, const std::vector<std::string>& parts, ExchangePtr ex);
+  void Expectations(const HttpRequest& request, const std::vector<std::string>& parts, ExchangePtr ex);
+  void Hooks(const HttpRequest& request, const std::vector<std::string>& parts, ExchangePtr ex);
 
   HttpServer& server_;
   PostToLoop post_;

@@ -30,6 +30,7 @@ inline constexpr const char* kNothingToRetry = "nothing_to_retry";
 inline constexpr const char* kRetired = "retired";
 inline constexpr const char* kBadConfig = "bad_config";
 inline constexpr const char* kStoreUnavailable = "store_unavailable";
+inline constexpr const char* kConflict = "conflict";
 
 // docs/api.md "job summary".
 struct JobSummary {

@@ -31,6 +31,7 @@ void ServerCore::TurnLeases(bool force) {
   if (!leases_ || !fatal_.empty()) return;
   std::vector<std::string> names = engine_.farm_pools();
   names.push_back(change::kFarmLease);
+  names.push_back(change::kSchedulesLease);
   const int64_t now_us = clock_.UnixMicros();
   Result<uint64_t> granted = leases_->Turn(names, clock_.Now(), [&](const std::string& name, uint64_t epoch) {
     return EncodeChange(Change{now_us, change::LeaseGranted{name, options_.server.name, epoch}});
@@ -362,6 +363,7 @@ void ServerCore::Servers(Answer<LeaseView> done) {
   alone.servers.push_back(std::move(me));
   std::vector<std::string> names = engine_.farm_pools();
   names.push_back(change::kFarmLease);
+  names.push_back(change::kSchedulesLease);
   std::sort(names.begin(), names.end());
   for (const std::string& name : names) alone.leases.push_back({name, options_.server.name, engine_.epoch(), 0, false});
   Reply<LeaseView>(std::move(done), std::move(alone));

@@ -104,6 +104,28 @@ class ServerCore {
   // server holding every pool.
   void Servers(Answer<LeaseView> done);
 
+  // Time-driven work (issue 11; server_periodic.cc): schedules, watchdogs, webhooks. Set answers
+  // the state once applied; Remove answers not_found for an unknown name.
+  void SetSchedule(std::shared_ptr<const ScheduleDef> def, Answer<ScheduleState> done);
+  void RemoveSchedule(const std::string& name, Answer<Unit> done);
+  void PauseSchedule(const std::string& name, bool paused, Answer<ScheduleState> done);
+  // Fires a slot of its own now (conflict "already_fired" twice in one second); answers its job.
+  void TriggerSchedule(const std::string& name, Answer<SubmitAnswer> done);
+  void ListSchedules(Answer<std::vector<ScheduleState>> done);
+  void ShowSchedule(const std::string& name, Answer<ScheduleState> done);
+  void SetExpectation(std::shared_ptr<const ExpectationDef> def, Answer<ExpectationState> done);
+  void RemoveExpectation(const std::string& name, Answer<Unit> done);
+  void ListExpectations(Answer<std::vector<ExpectationState>> done);
+  void SetHook(std::shared_ptr<const HookDef> def, Answer<HookState> done);
+  void RemoveHook(const std::string& name, Answer<Unit> done);
+  void ListHooks(Answer<std::vector<HookState>> done);
+  // The hook sender: every wanted event up to `seq` reached hook `name`.
+  void HookDelivered(const std::string& name, uint64_t seq);
+  // More Prometheus lines for /metrics (the hook sender's).
+  void set_extra_metrics(std::function<std::string()> extra) { extra_metrics_ = std::move(extra); }
+  // Whether this server proposes firings, alerts and deliveries (holds the schedules lease).
+  bool HoldsSchedules() const { return engine_.Owns(change::kSchedulesLease); }
+
   // Agents (docs/api.md "Agents").
   void Register(wire::Registration agent, Answer<wire::RegisterAnswer> done);
   // The kill list; not_found when the agent must register again.
@@ -226,6 +248,7 @@ class ServerCore {
   // The agent called: a heartbeat to the engine, and (on a shared log) one to tell the others of.
   bool Touch(const std::string& agent);
   void ProposeHostsSeen();
+  void PeriodicMetrics(std::string& out) const;   // server_metrics.cc
 
   Store& store_;
   const Clock& clock_;
@@ -260,6 +283,7 @@ class ServerCore {
   std::string last_commit_error_;
   std::string last_lease_error_;
   std::string fatal_;
+  std::function<std::string()> extra_metrics_;
 };
 
 }  // namespace rota

@@ -1,6 +1,7 @@
 // `rota server`: opens the store, rebuilds the state it holds, then runs two threads: the HTTP
 // io thread (ApiRoutes on HttpServer) and the loop thread (this one: EngineLoop + ServerCore).
 #include "api/server_main.h"
+#include "api/hook_sender.h"
 
 #include <atomic>
 #include <charconv>
@@ -159,13 +160,21 @@ int RunServer(const ServerOptions& options) {
     });
   }
 
+  // Webhooks: their own thread; each hook's cursor comes back through the loop as a change.
+  HookSender hooks(store, [&loop, &core](const std::string& hook, uint64_t seq) {
+    loop.Post([&core, hook, seq](Engine&) { core.HookDelivered(hook, seq); });
+  });
+  core.set_extra_metrics([&hooks] { return hooks.Metrics(); });
+
   bool stop = false;
-  core.set_event_publisher([&server, &events](std::vector<EventRecord> batch, uint64_t stored_through) {
+  core.set_event_publisher([&server, &events, &hooks](std::vector<EventRecord> batch, uint64_t stored_through) {
     // Kept on this thread; the io thread is woken only when a stream follows.
     if (events.Record(batch, stored_through)) server.Post([&events] { events.SendNew(); });
+    hooks.Wake();
   });
   auto publish = [&] {
     core.AfterBatch();
+    hooks.Update(core.engine().hooks(), core.HoldsSchedules());
     if (!core.fatal().empty()) stop = true;
   };
   loop.Run(

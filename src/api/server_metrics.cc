@@ -71,8 +71,36 @@ void ServerCore::Metrics(const Histogram& http_latency, Answer<std::string> done
   sched_seconds_.Render("rota_sched_duration_seconds",
                         "Time the scheduling algorithm took per cycle (on the runner's thread in async mode).", out);
   cycle_seconds_.Render("rota_cycle_seconds", "Time of one loop batch's cycle, work delivery and commit.", out);
+  PeriodicMetrics(out);
+  if (extra_metrics_) out += extra_metrics_();
   http_latency.Render("rota_http_request_seconds", "HTTP request latency, from the whole request read to the reply written.", out);
   Reply<std::string>(std::move(done), std::move(out));
+}
+
+void ServerCore::PeriodicMetrics(std::string& out) const {
+  auto label = [](const char* key, const std::string& name) { return std::string(key) + "=\"" + name + "\""; };
+  MetricHeader("rota_schedule_next_fire_timestamp_seconds", "gauge",
+               "When each schedule's next slot is due (unix seconds, with its jitter); absent while paused.", out);
+  for (const auto& [name, s] : engine_.schedules()) {
+    if (s.next_due) MetricLine("rota_schedule_next_fire_timestamp_seconds", label("schedule", name), double(*s.next_due), out);
+  }
+  MetricHeader("rota_schedule_last_success_timestamp_seconds", "gauge",
+               "When a job a schedule fired last succeeded (unix seconds; 0: never).", out);
+  for (const auto& [name, s] : engine_.schedules()) {
+    MetricLine("rota_schedule_last_success_timestamp_seconds", label("schedule", name), double(s.last_success_us / 1000000), out);
+  }
+  MetricHeader("rota_schedule_slots_total", "counter", "Slots of each schedule by outcome.", out);
+  for (const auto& [name, s] : engine_.schedules()) {
+    for (auto [outcome, count] : {std::pair{"fired", s.fired}, {"missed", s.missed}, {"skipped", s.skipped}}) {
+      MetricLine("rota_schedule_slots_total", label("schedule", name) + ",outcome=\"" + outcome + "\"", double(count), out);
+    }
+  }
+  MetricHeader("rota_watchdog_down", "gauge", "1 while a watchdog's alert is raised.", out);
+  for (const auto& [name, x] : engine_.expectations()) MetricLine("rota_watchdog_down", label("watchdog", name), x.down ? 1 : 0, out);
+  MetricHeader("rota_watchdog_alerts_total", "counter", "Alerts each watchdog raised.", out);
+  for (const auto& [name, x] : engine_.expectations()) {
+    MetricLine("rota_watchdog_alerts_total", label("watchdog", name), double(x.alerts), out);
+  }
 }
 
 }  // namespace rota

@@ -247,6 +247,7 @@ void AddClientVerbs(CLI::App& app, VerbTable& verbs) {
   AddJobVerbs(app, verbs);
   AddFarmVerbs(app, verbs);
   AddScheduleVerbs(app, verbs);
+  AddWatchVerbs(app, verbs);
 }
 
 }  // namespace rota

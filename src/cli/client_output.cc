@@ -180,7 +180,13 @@ std::string FormatEventLine(const json& e) {
                 static_cast<int>((ts % 1000000) / 1000));
   line += clock;
   line += " " + JsonString(e, "type", "?");
-  if (std::string job = JsonString(e, "job"); !job.empty()) line += " " + job;
+  if (std::string job = JsonString(e, "job"); !job.empty()) {
+    line += " " + job;
+  } else if (std::string schedule = JsonString(e, "slot"); !schedule.empty()) {   // missed, skipped
+    line += " " + JsonString(e, "schedule") + "@" + schedule;
+  }
+  if (int64_t count = JsonInt(e, "count"); count > 0) line += " (" + std::to_string(count) + " slots)";
+  if (std::string watchdog = JsonString(e, "watchdog"); !watchdog.empty()) line += " " + watchdog;
   if (std::string task = JsonString(e, "task"); !task.empty()) {
     std::string pool = JsonString(e, "pool");
     line += " " + (pool.empty() ? task : pool + "/" + task);

@@ -35,6 +35,8 @@ void AddClientRun(VerbTable& verbs, CLI::App* cmd, std::shared_ptr<Args> args,
 void AddFarmVerbs(CLI::App& app, VerbTable& verbs);
 // `rota schedules ...` (schedule_commands.cc).
 void AddScheduleVerbs(CLI::App& app, VerbTable& verbs);
+// `rota expect ...` and `rota hooks ...` (watch_commands.cc).
+void AddWatchVerbs(CLI::App& app, VerbTable& verbs);
 
 int64_t NowMicros();
 void PrintOut(const std::string& text);   // to stdout, as is

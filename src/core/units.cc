@@ -1,5 +1,6 @@
 #include "core/units.h"
 
+#include <charconv>
 #include <iterator>
 #include <optional>
 
@@ -83,6 +84,33 @@ Result<Duration> ParseDuration(std::string_view text) {
     }
   }
   return Duration(total);
+}
+
+Result<Duration> ParseDurationWithDays(std::string_view text) {
+  constexpr int64_t kDay = 86'400'000'000;  // in microseconds
+  const std::string whole(text);
+  int64_t days = 0;
+  const size_t d = text.find('d');
+  if (d != std::string_view::npos) {
+    const std::string_view number = text.substr(0, d);
+    auto [ptr, ec] = std::from_chars(number.data(), number.data() + number.size(), days);
+    if (number.empty() || number[0] == '-' || ec != std::errc() || ptr != number.data() + number.size()) {
+      return MakeError("invalid_duration", "invalid duration " + Quote(whole) + ": days must be a whole number before 'd' (e.g. 7d, 1d12h)");
+    }
+    text.remove_prefix(d + 1);
+    // "7d5" would read the 5 as seconds: after days every group needs its unit.
+    if (text.empty()) text = "0s";
+    if (IsDigit(text.back())) {
+      return MakeError("invalid_duration", "invalid duration " + Quote(whole) + ": after days every group needs its unit");
+    }
+  }
+  Result<Duration> rest = ParseDuration(text);
+  if (!rest.ok()) return rest;
+  int64_t micros = 0;
+  if (__builtin_mul_overflow(days, kDay, &micros) || __builtin_add_overflow(micros, rest->count(), &micros)) {
+    return Duration::max();  // too large either way; the caller says so
+  }
+  return Duration(micros);
 }
 
 std::string FormatDuration(Duration d) {

@@ -19,6 +19,10 @@ using Duration = std::chrono::microseconds;
 // wrong.
 Result<Duration> ParseDuration(std::string_view text);
 
+// ParseDuration's syntax plus a leading whole-days group ("7d", "1d12h"), for what is usually
+// days: fair-share half-lives, retention, watchdog intervals. Errors as ParseDuration's.
+Result<Duration> ParseDurationWithDays(std::string_view text);
+
 // Exact text in whole h, m, s, ms and us groups, largest first, so that ParseDuration reads it back
 // unchanged: 90s -> "1m30s", 0 -> "0s", 3600s -> "1h", 1500ms -> "1s500ms" (never "1.5s").
 // Negative durations print with a leading "-", which ParseDuration refuses.

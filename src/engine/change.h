@@ -21,6 +21,7 @@
 #include "engine/hosts.h"
 #include "core/launcher.h"
 #include "engine/job_state.h"
+#include "engine/periodic_defs.h"
 
 namespace rota {
 
@@ -133,6 +134,69 @@ struct LeaseGranted {
   uint64_t epoch = 0;
 };
 
+// --- Time-driven work (issue 11, docs/schedules.md) -------------------------------------------
+
+// The lease of schedules, watchdogs and webhooks: only its holder proposes firings, alerts and
+// deliveries (with SQLite, the one server).
+inline constexpr const char* kSchedulesLease = "*schedules";
+
+// Creates or replaces a schedule. Replacing re-anchors it: slots up to this change's time are
+// not caught up; `last_slot` stays (it never decreases).
+struct ScheduleSet {
+  std::shared_ptr<const ScheduleDef> def;
+  std::string text;      // ScheduleDefJson, what the log keeps
+  std::string log_dir;
+};
+struct ScheduleRemoved {
+  std::string name;
+};
+struct SchedulePaused {
+  std::string name;
+  bool paused = true;
+};
+// Slot `slot` (unix seconds) of schedule `name` fires: Apply submits the job NAME@SLOT. Dropped
+// unless the slot is newer than every slot the schedule handled (a crash between proposing and
+// applying proposes the same slot again). `manual` (`rota schedules trigger`): a slot of its own
+// at the change's time, outside the schedule's slots; it does not move `last_slot`.
+struct ScheduleFired {
+  std::string name;
+  int64_t slot = 0;
+  bool manual = false;
+};
+// Slots first..last (count of them; `more`: at least that many) passed without running.
+struct ScheduleMissed {
+  std::string name;
+  int64_t first = 0;
+  int64_t last = 0;
+  int64_t count = 0;
+  bool more = false;
+};
+struct ExpectationSet {
+  std::shared_ptr<const ExpectationDef> def;
+  std::string text;
+};
+struct ExpectationRemoved {
+  std::string name;
+};
+// The watchdog's deadline `deadline_us` passed without a matching event: the alert is raised,
+// unless an event came meanwhile (the deadline moved) or it is raised already.
+struct ExpectationDue {
+  std::string name;
+  int64_t deadline_us = 0;
+};
+struct HookSet {
+  std::shared_ptr<const HookDef> def;
+  std::string text;
+};
+struct HookRemoved {
+  std::string name;
+};
+// Every event up to `seq` that hook `name` wants reached it (its outbox cursor; never moves back).
+struct HookDelivered {
+  std::string name;
+  uint64_t seq = 0;
+};
+
 }  // namespace change
 
 struct Change {
@@ -141,7 +205,10 @@ struct Change {
                change::SignalPosted, change::ConfigSet, change::EpochStarted,
                change::HostRegistered, change::HostLost, change::Placements, change::RunEnded,
                change::TimeoutDue, change::BackoffOver, change::JobsRetired, change::HostsSeen,
-               change::LeaseGranted>
+               change::LeaseGranted, change::ScheduleSet, change::ScheduleRemoved,
+               change::SchedulePaused, change::ScheduleFired, change::ScheduleMissed,
+               change::ExpectationSet, change::ExpectationRemoved, change::ExpectationDue,
+               change::HookSet, change::HookRemoved, change::HookDelivered>
       what;
 };
 

@@ -18,6 +18,9 @@ constexpr const char* kKindNames[] = {
     "job_submitted", "cancel_requested", "job_retried", "signal_posted", "config_set",
     "epoch_started", "host_registered",  "host_lost",   "placements",    "run_ended",
     "timeout_due",   "backoff_over",  "jobs_retired",    "hosts_seen",    "lease_granted",
+    "schedule_set",  "schedule_removed", "schedule_paused", "schedule_fired", "schedule_missed",
+    "expectation_set", "expectation_removed", "expectation_due", "hook_set", "hook_removed",
+    "hook_delivered",
 };
 static_assert(std::size(kKindNames) == std::variant_size_v<decltype(Change::what)>);
 
@@ -108,7 +111,49 @@ void Write(ByteWriter& w, const change::LeaseGranted& c) {
   w.U64(c.epoch);
 }
 
+void Write(ByteWriter& w, const change::ScheduleSet& c) {
+  w.Str(c.text);
+  w.Str(c.log_dir);
+}
+void Write(ByteWriter& w, const change::ScheduleRemoved& c) { w.Str(c.name); }
+void Write(ByteWriter& w, const change::SchedulePaused& c) {
+  w.Str(c.name);
+  w.Bool(c.paused);
+}
+void Write(ByteWriter& w, const change::ScheduleFired& c) {
+  w.Str(c.name);
+  w.I64(c.slot);
+  w.Bool(c.manual);
+}
+void Write(ByteWriter& w, const change::ScheduleMissed& c) {
+  w.Str(c.name);
+  w.I64(c.first);
+  w.I64(c.last);
+  w.I64(c.count);
+  w.Bool(c.more);
+}
+void Write(ByteWriter& w, const change::ExpectationSet& c) { w.Str(c.text); }
+void Write(ByteWriter& w, const change::ExpectationRemoved& c) { w.Str(c.name); }
+void Write(ByteWriter& w, const change::ExpectationDue& c) {
+  w.Str(c.name);
+  w.I64(c.deadline_us);
+}
+void Write(ByteWriter& w, const change::HookSet& c) { w.Str(c.text); }
+void Write(ByteWriter& w, const change::HookRemoved& c) { w.Str(c.name); }
+void Write(ByteWriter& w, const change::HookDelivered& c) {
+  w.Str(c.name);
+  w.U64(c.seq);
+}
+
 Error Bad(std::string why) { return MakeError("bad_change", std::move(why)); }
+
+// A definition kept as its JSON text, parsed again (its time zone loaded again) when read.
+template <class Def>
+Result<std::shared_ptr<const Def>> ReadDef(std::string_view text, Result<Def> (*parse)(std::string_view)) {
+  Result<Def> def = parse(text);
+  if (!def.ok()) return Bad("a logged definition no longer parses: " + def.error().message);
+  return std::make_shared<const Def>(std::move(*def));
+}
 
 Result<change::JobSubmitted> ReadJobSubmitted(ByteReader& r) {
   change::JobSubmitted c;
@@ -235,6 +280,79 @@ Result<Change> ReadWhat(ByteReader& r, uint64_t kind, Change& out) {
       c.name = std::string(r.Str());
       c.holder = std::string(r.Str());
       c.epoch = r.U64();
+      out.what = std::move(c);
+      break;
+    }
+    case 15: {
+      change::ScheduleSet c;
+      c.text = std::string(r.Str());
+      c.log_dir = std::string(r.Str());
+      if (!r.ok()) break;
+      Result<std::shared_ptr<const ScheduleDef>> def = ReadDef(c.text, &ParseScheduleDef);
+      if (!def.ok()) return def.error();
+      c.def = std::move(*def);
+      out.what = std::move(c);
+      break;
+    }
+    case 16: out.what = change::ScheduleRemoved{std::string(r.Str())}; break;
+    case 17: {
+      change::SchedulePaused c;
+      c.name = std::string(r.Str());
+      c.paused = r.Bool();
+      out.what = std::move(c);
+      break;
+    }
+    case 18: {
+      change::ScheduleFired c;
+      c.name = std::string(r.Str());
+      c.slot = r.I64();
+      c.manual = r.Bool();
+      out.what = std::move(c);
+      break;
+    }
+    case 19: {
+      change::ScheduleMissed c;
+      c.name = std::string(r.Str());
+      c.first = r.I64();
+      c.last = r.I64();
+      c.count = r.I64();
+      c.more = r.Bool();
+      out.what = std::move(c);
+      break;
+    }
+    case 20: {
+      change::ExpectationSet c;
+      c.text = std::string(r.Str());
+      if (!r.ok()) break;
+      Result<std::shared_ptr<const ExpectationDef>> def = ReadDef(c.text, &ParseExpectationDef);
+      if (!def.ok()) return def.error();
+      c.def = std::move(*def);
+      out.what = std::move(c);
+      break;
+    }
+    case 21: out.what = change::ExpectationRemoved{std::string(r.Str())}; break;
+    case 22: {
+      change::ExpectationDue c;
+      c.name = std::string(r.Str());
+      c.deadline_us = r.I64();
+      out.what = std::move(c);
+      break;
+    }
+    case 23: {
+      change::HookSet c;
+      c.text = std::string(r.Str());
+      if (!r.ok()) break;
+      Result<std::shared_ptr<const HookDef>> def = ReadDef(c.text, &ParseHookDef);
+      if (!def.ok()) return def.error();
+      c.def = std::move(*def);
+      out.what = std::move(c);
+      break;
+    }
+    case 24: out.what = change::HookRemoved{std::string(r.Str())}; break;
+    case 25: {
+      change::HookDelivered c;
+      c.name = std::string(r.Str());
+      c.seq = r.U64();
       out.what = std::move(c);
       break;
     }

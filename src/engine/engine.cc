@@ -63,6 +63,7 @@ void Engine::Install(JobId id, JobSpec spec, const SubmitOptions& options, bool 
   if (options_.placement) job.queue = QueueIndex(job.spec.queue);
   job.teardown = options.teardown;
   job.log_dir = options.log_dir;
+  job.schedule = options.schedule;
   job.submitted_us = now_us_;
   ++unfinished_jobs_;
   for (const InstanceState& inst : job.instances)
@@ -82,9 +83,13 @@ void Engine::Install(JobId id, JobSpec spec, const SubmitOptions& options, bool 
       }
     }
   }
+  std::vector<std::pair<uint32_t, std::string>> unmeetable;   // `{job: X}` that cannot be met
+  WaitForJobs(id, unmeetable);
+  NameJob(id);
   for (uint32_t t = 0; t < job.tasks.size(); ++t) {
     if (job.tasks[t].unmet == 0) ReleaseTask(id, t);
   }
+  for (const auto& [t, why] : unmeetable) SkipTask(id, t, why, /*unneeded=*/false);
   if (job.instances.empty()) MaybeFinishJob(id);
   Propagate();
   Dispatch();
@@ -100,7 +105,7 @@ void Engine::Post(std::string_view key_view) {
   e.type = EventType::kSignalPosted;
   e.signal = key;
   e.host = options_.host;
-  events_.Publish(e);
+  Publish(e);
   SettleSignal(key);
 }
 

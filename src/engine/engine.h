@@ -33,12 +33,14 @@
 #include <utility>
 #include <vector>
 
+#include "core/bytes.h"
 #include "core/job.h"
 #include "engine/change.h"
 #include "engine/clock.h"
 #include "engine/event.h"
 #include "engine/hosts.h"
 #include "engine/job_state.h"
+#include "engine/periodic_state.h"
 #include "core/launcher.h"
 #include "engine/sched_runner.h"
 #include "sched/sched_config.h"
@@ -67,6 +69,7 @@ struct EngineOptions {
 struct SubmitOptions {
   std::string log_dir = ".rota/logs";
   bool teardown = false;   // a `rota stop` job: stop.* events; tasks without a command are no-ops
+  std::string schedule;    // the schedule firing it (its events name it)
 };
 
 // Instance counts of one pool, for progress displays.
@@ -192,6 +195,18 @@ class Engine {
   // The farm pools the jobs use so far, in first-seen order (what leases are for).
   const std::vector<std::string>& farm_pools() const { return farm_pools_; }
 
+  // Time-driven work (issue 11; engine_schedules.cc, engine_watchdogs.cc).
+  const std::map<std::string, ScheduleState>& schedules() const { return schedules_; }
+  const std::map<std::string, ExpectationState>& expectations() const { return expectations_; }
+  const std::map<std::string, HookState>& hooks() const { return hooks_; }
+  // The newest job of that name ever accepted (retired ones too).
+  std::optional<JobId> LatestJob(const std::string& name) const {
+    auto it = latest_job_.find(name);
+    return it == latest_job_.end() ? std::nullopt : std::optional<JobId>(it->second);
+  }
+  // What the jobs a task waits for are (`{job: X}`), for `rota show`: "" when none is awaited.
+  std::string AwaitedJobs(JobId id, uint32_t task) const;
+
   const std::map<std::string, std::string>& config() const { return config_; }
   uint64_t last_seq() const { return seq_; }
   const std::vector<HostState>& hosts() const { return hosts_; }
@@ -271,6 +286,39 @@ class Engine {
   void ApplyWhat(const Change& c, const change::JobsRetired& what);
   void ApplyWhat(const Change&, const change::HostsSeen&) {}   // for the servers: no state
   void ApplyWhat(const Change& c, const change::LeaseGranted& what);
+  void ApplyWhat(const Change& c, const change::ScheduleSet& what);
+  void ApplyWhat(const Change& c, const change::ScheduleRemoved& what);
+  void ApplyWhat(const Change& c, const change::SchedulePaused& what);
+  void ApplyWhat(const Change& c, const change::ScheduleFired& what);
+  void ApplyWhat(const Change& c, const change::ScheduleMissed& what);
+  void ApplyWhat(const Change& c, const change::ExpectationSet& what);
+  void ApplyWhat(const Change& c, const change::ExpectationRemoved& what);
+  void ApplyWhat(const Change& c, const change::ExpectationDue& what);
+  void ApplyWhat(const Change& c, const change::HookSet& what);
+  void ApplyWhat(const Change& c, const change::HookRemoved& what);
+  void ApplyWhat(const Change& c, const change::HookDelivered& what);
+  // engine_schedules.cc: a slot's job, overlap, and when each schedule is due next.
+  void FireSlot(const std::string& name, ScheduleState& s, int64_t slot);
+  void SubmitSlot(const std::string& name, ScheduleState& s, int64_t slot);
+  void UpdateScheduleDue(const std::string& name, ScheduleState& s);
+  void ScheduledJobFinished(const JobState& job);
+  void EmitSchedule(EventType type, const std::string& name, int64_t slot, const JobState* job = nullptr,
+                    int64_t count = 0, std::string_view reason = {});
+  void DueSchedules(int64_t now_us, std::vector<Change>& due) const;
+  // engine_watchdogs.cc: every event goes to the sink through Publish, which also tells the
+  // watchdogs (whose own alert events do not come back to them).
+  void Publish(const Event& event);
+  void UpdateExpectationDue(const std::string& name, ExpectationState& e);
+  void EmitAlert(EventType type, const std::string& name, std::string_view reason);
+  // engine_job_waits.cc: `{job: X}` requirements.
+  void WaitForJobs(JobId id, std::vector<std::pair<uint32_t, std::string>>& skips);
+  void NameJob(JobId id);
+  void SettleJobWaiters(const JobState& job);
+  void ForgetJobWaiters(JobId id);   // the job retires, or is installed again by a retry
+  void NameJobsOfOldSnapshot();      // a snapshot from before version 3 (retired jobs stay unknown)
+  // engine_snapshot_periodic.cc: the snapshot's section of the above (version 3).
+  void EncodePeriodic(ByteWriter& w) const;
+  Result<Unit> LoadPeriodic(ByteReader& r);   // the job retires, or is installed again by a retry
   // Whether a placement or preemption in farm pool `pool` stands under `fence`: yes when nobody
   // ever leased it; else only at its newest epoch.
   bool Fenced(uint32_t pool, const std::vector<std::pair<std::string, uint64_t>>& fence) const;
@@ -392,6 +440,24 @@ class Engine {
   uint64_t seq_ = 0;
   std::map<std::string, std::string> config_;   // settings applied by ConfigSet
   std::map<std::string, Lease> leases_;         // by LeaseGranted
+  // Time-driven work. The *_due_ sets are derived (rebuilt when a snapshot loads): (when, name)
+  // in time order, so a loop turn looks only at what is due.
+  std::map<std::string, ScheduleState> schedules_;
+  std::set<std::pair<int64_t, std::string>> schedule_due_;       // unix seconds
+  std::map<std::string, ExpectationState> expectations_;
+  std::set<std::pair<int64_t, std::string>> expectation_due_;    // micros
+  std::map<std::string, HookState> hooks_;
+  // `{job: X}`: the newest job of each name, every finished job's outcome (kept past retirement:
+  // 0 unfinished, else 1 + InstanceStatus of the job as a whole), and the tasks waiting, by
+  // "#<engine id>" or "@<name>" (no job of that name yet).
+  struct JobWaiter {
+    JobId job;
+    uint32_t task;
+    DepOn on;
+  };
+  std::unordered_map<std::string, JobId> latest_job_;
+  std::vector<uint8_t> job_outcomes_;
+  std::map<std::string, std::vector<JobWaiter>> job_waiters_;
   std::optional<std::map<std::string, uint64_t>> owned_;   // proposer-side: nullopt = everything
   std::set<std::string> local_excluded_queues_;             // proposer-side
   std::map<std::string, uint64_t> dropped_;

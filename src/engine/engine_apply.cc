@@ -149,6 +149,7 @@ void Engine::Retire(JobId id) {
     std::erase_if(it->second, [id](const std::pair<JobId, uint32_t>& w) { return w.first == id; });
     it = it->second.empty() ? signal_waiters_.erase(it) : std::next(it);
   }
+  ForgetJobWaiters(id);
   jobs_[id].reset();
 }
 
@@ -190,6 +191,13 @@ std::vector<Change> Engine::DueChanges(int64_t now_us, TimePoint now) const {
       const RunState* run = FindRun(key);
       if (run != nullptr && !owns_pool_of(run->job, run->instance)) continue;
       due.push_back({now_us, change::TimeoutDue{key}});
+    }
+  }
+  if (Owns(change::kSchedulesLease)) {
+    DueSchedules(now_us, due);
+    for (const auto& [at, name] : expectation_due_) {
+      if (at > now_us) break;
+      due.push_back({now_us, change::ExpectationDue{name, at}});
     }
   }
   if (options_.placement && Owns(change::kFarmLease)) {
@@ -294,6 +302,13 @@ std::optional<TimePoint> Engine::NextDeadline() const {
   std::optional<int64_t> at_us;
   if (!deadlines_.empty()) at_us = deadlines_.begin()->first;
   if (!kills_.empty() && (!at_us || kills_.top().first < *at_us)) at_us = kills_.top().first;
+  if (Owns(change::kSchedulesLease)) {
+    auto earlier = [&at_us](int64_t us) {
+      if (!at_us || us < *at_us) at_us = us;
+    };
+    if (!schedule_due_.empty()) earlier(schedule_due_.begin()->first * 1000000);
+    if (!expectation_due_.empty()) earlier(expectation_due_.begin()->first);
+  }
   if (at_us) {
     const TimePoint at = clock_.Now() + std::chrono::microseconds(*at_us - clock_.UnixMicros());
     if (!next || at < *next) next = at;
@@ -319,8 +334,10 @@ bool Engine::RetryJob(JobId id) {
     std::erase_if(waiters, [id](const std::pair<JobId, uint32_t>& w) { return w.first == id; });
     it = waiters.empty() ? signal_waiters_.erase(it) : std::next(it);
   }
+  ForgetJobWaiters(id);
   SubmitOptions options;
   options.log_dir = old.log_dir;
+  options.schedule = old.schedule;
   JobSpec spec = old.spec;
   std::string spec_text = old.spec_text;
   const int64_t submitted_us = old.submitted_us;

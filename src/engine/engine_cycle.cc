@@ -78,7 +78,7 @@ void Engine::AnnounceConfig(std::string_view key, std::string_view value) {
   e.key = key;
   e.value = value;
   e.host = options_.host;
-  events_.Publish(e);
+  Publish(e);
 }
 
 void Engine::StopCycles() { runner_.reset(); }

@@ -160,6 +160,8 @@ void Engine::MaybeFinishJob(JobId id) {
                       " skipped, " + std::to_string(job.succeeded) + " succeeded";
     EmitJob(EventType::kJobFailed, job, why);
   }
+  SettleJobWaiters(job);
+  if (!job.schedule.empty()) ScheduledJobFinished(job);
 }
 
 void Engine::Emit(EventType type, const JobState& job, const InstanceState* inst, int attempt,
@@ -189,7 +191,8 @@ void Engine::Emit(EventType type, const JobState& job, const InstanceState* inst
   }
   e.exit_code = exit_code;
   e.reason = reason;
-  events_.Publish(e);
+  e.schedule = job.schedule;
+  Publish(e);
 }
 
 void Engine::EmitJob(EventType type, const JobState& job, std::string_view reason) {

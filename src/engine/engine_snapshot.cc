@@ -217,6 +217,7 @@ std::string Engine::EncodeSnapshot() const {
     w.Str(lease.holder);
     w.U64(lease.epoch);
   }
+  EncodePeriodic(w);
   return w.Take();
 }
 

@@ -19,7 +19,7 @@ Result<Unit> Engine::LoadSnapshot(std::string_view bytes) {
   if (!jobs_.empty() || !hosts_.empty()) return bad("the engine is not new");
   ByteReader r(bytes);
   const uint64_t version = r.U64();
-  if ((version != 1 && version != kSnapshotVersion) || !r.ok()) return bad("not a snapshot this rota reads");
+  if (version < 1 || version > kSnapshotVersion || !r.ok()) return bad("not a snapshot this rota reads");
   seq_ = r.U64();
   epoch_ = r.U64();
   unfinished_jobs_ = r.U64();
@@ -211,6 +211,11 @@ Result<Unit> Engine::LoadSnapshot(std::string_view bytes) {
       lease.holder = std::string(r.Str());
       lease.epoch = r.U64();
     }
+  }
+  if (version >= 3) {
+    if (Result<Unit> periodic = LoadPeriodic(r); !periodic.ok()) return periodic;
+  } else {
+    NameJobsOfOldSnapshot();
   }
   if (!r.ok() || !r.at_end()) return bad("truncated or with trailing bytes");
   for (const auto& [key, waiters] : signal_waiters_) {

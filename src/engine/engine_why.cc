@@ -27,6 +27,10 @@ std::string Engine::WhyPending(JobId id, uint32_t i) const {
         if (r.kind == Requirement::Kind::kSignal && !posted_signals_.count(r.target)) {
           return "waiting for signal " + r.target;
         }
+        if (r.kind == Requirement::Kind::kJob) {
+          std::string awaited = AwaitedJobs(id, inst.task);
+          if (!awaited.empty()) return awaited;
+        }
         if (r.kind != Requirement::Kind::kTask) continue;
         for (const TaskState& dep : job.tasks) {
           if (dep.spec->name != r.target || dep.unfinished == 0) continue;

@@ -18,6 +18,9 @@ enum class EventType {
   // Server mode: a run was preempted and its instance is back in line (no retry spent); a
   // scheduler setting changed (`key`, `value`).
   kTaskPreempted, kConfigChanged,
+  // Periodic schedules and watchdogs (issue 11): a slot fired its job, slots were missed (with a
+  // count), a slot was skipped (overlap: forbid, or the queue was full); a watchdog's alert.
+  kScheduleFired, kScheduleMissed, kScheduleSkipped, kAlertRaised, kAlertResolved,
 };
 
 // "task.started" etc.
@@ -39,6 +42,10 @@ struct Event {
   std::string_view signal;     // signal.posted
   std::string_view key;        // config.changed
   std::string_view value;      // config.changed
+  std::string_view schedule;   // schedule.*, and job events of a job a schedule fired
+  std::string_view slot;       // schedule.*: the slot (UTC RFC 3339)
+  int64_t count = 0;           // schedule.missed: how many slots
+  std::string_view watchdog;   // alert.*
   // Server mode only (0 in `rota run`, and then left out of the JSON): the public job id and the
   // run an instance event is about.
   uint64_t job_id = 0;

@@ -22,6 +22,11 @@ const char* EventTypeName(EventType type) {
     case EventType::kStopFailed: return "stop.failed";
     case EventType::kTaskPreempted: return "task.preempted";
     case EventType::kConfigChanged: return "config.changed";
+    case EventType::kScheduleFired: return "schedule.fired";
+    case EventType::kScheduleMissed: return "schedule.missed";
+    case EventType::kScheduleSkipped: return "schedule.skipped";
+    case EventType::kAlertRaised: return "alert.raised";
+    case EventType::kAlertResolved: return "alert.resolved";
   }
   return "unknown";
 }
@@ -65,6 +70,10 @@ void AppendEventJson(const Event& e, std::string& out) {
     Field("value", out);
     AppendJsonString(e.value, out);
   }
+  StringField("schedule", e.schedule, out);
+  StringField("slot", e.slot, out);
+  if (e.count != 0) IntField("count", e.count, out);
+  StringField("watchdog", e.watchdog, out);
   if (e.run != 0) IntField("run", static_cast<int64_t>(e.run), out);
   out.push_back('}');
 }

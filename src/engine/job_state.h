@@ -90,6 +90,7 @@ struct JobState {
   bool finished = false;
   std::string log_dir;
   std::string spec_text;        // as submitted (server mode), for snapshots
+  std::string schedule;         // the schedule that fired it ("" for a job submitted otherwise)
   int64_t submitted_us = 0;     // the times of the changes that submitted and finished it
   int64_t finished_us = 0;      // 0 while unfinished
   int failed = 0, skipped = 0, cancelled_count = 0, succeeded = 0;

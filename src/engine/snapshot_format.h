@@ -12,8 +12,9 @@
 
 namespace rota::snapshot_format {
 
-// Version 2 adds the leases at the end; version 1 (without) is still read.
-constexpr uint64_t kSnapshotVersion = 2;
+// Version 2 adds the leases at the end; version 3 then time-driven work (schedules, watchdogs,
+// hooks, jobs that wait for jobs). Versions 1 and 2 are still read.
+constexpr uint64_t kSnapshotVersion = 3;
 
 inline void WriteStrings(ByteWriter& w, const std::vector<std::string>& v) {
   w.U64(v.size());

@@ -194,32 +194,10 @@ std::optional<double> ParseNumber(std::string_view text) {
   return value == 0 ? 0.0 : value;  // -0 reads as 0
 }
 
-// ParseDuration's syntax plus a leading whole-days group ("7d", "1d12h"): fair-share half-lives
-// are usually days (Slurm's default is 7 days), and ParseDuration stops at hours.
 std::optional<Duration> ParseHalfLife(std::string_view text) {
-  constexpr int64_t kDay = 86'400'000'000;  // in microseconds
-  int64_t days = 0;
-  const size_t d = text.find('d');
-  if (d != std::string_view::npos) {
-    const std::string_view number = text.substr(0, d);
-    auto [ptr, ec] = std::from_chars(number.data(), number.data() + number.size(), days);
-    if (number.empty() || number[0] == '-' || ec != std::errc() ||
-        ptr != number.data() + number.size()) {
-      return std::nullopt;
-    }
-    text.remove_prefix(d + 1);
-    // "7d5" would read the 5 as seconds: after days every group needs its unit.
-    if (text.empty()) text = "0s";
-    if (text.back() >= '0' && text.back() <= '9') return std::nullopt;
-  }
-  Result<Duration> rest = ParseDuration(text);
-  if (!rest.ok()) return std::nullopt;
-  int64_t micros = 0;
-  if (__builtin_mul_overflow(days, kDay, &micros) ||
-      __builtin_add_overflow(micros, rest->count(), &micros)) {
-    return Duration::max();  // too large either way; the caller says so
-  }
-  return Duration(micros);
+  Result<Duration> d = ParseDurationWithDays(text);
+  if (!d.ok()) return std::nullopt;
+  return *d;
 }
 
 // Checks `value` for the parsed key and applies it to `config`. Returns "" or the problem, in

@@ -188,7 +188,8 @@ std::optional<Requirement> TaskParser::ReadRequirementMap(const YAML::Node& node
   req.line = line;
   int targets = 0;
   bool ok = true;
-  const Field* task_only = nullptr;  // the first `on` or `frames`, for a better message
+  const Field* task_only = nullptr;  // the first `frames`, for a better message
+  const Field* on_field = nullptr;   // `on`: tasks and jobs only
   std::vector<Field> fields =
       reader_.Fields(node, kRequirementFields, "in a requirement of " + label);
   for (const Field& f : fields) {
@@ -203,7 +204,7 @@ std::optional<Requirement> TaskParser::ReadRequirementMap(const YAML::Node& node
     } else if (f.key == "on") {
       value = reader_.OneOf(f, kDepOnNames);
       if (value) req.on = ToDepOn(*value);
-      if (!task_only) task_only = &f;
+      on_field = &f;
     } else if (f.key == "frames") {
       value = reader_.OneOf(f, kFrameModes);
       req.frame_by_frame = value.has_value();
@@ -224,6 +225,11 @@ std::optional<Requirement> TaskParser::ReadRequirementMap(const YAML::Node& node
   if (task_only && req.kind != Requirement::Kind::kTask) {
     reader_.Fail(task_only->line, "invalid_value",
                  Quote(task_only->key) + " applies only to a task requirement");
+    return std::nullopt;
+  }
+  if (on_field && req.kind == Requirement::Kind::kSignal) {
+    reader_.Fail(on_field->line, "invalid_value",
+                 Quote(on_field->key) + " applies only to a task or job requirement");
     return std::nullopt;
   }
   if (!ok) return std::nullopt;

@@ -1,5 +1,6 @@
 // libFuzzer target: any bytes as the body of every API request that carries one (agent register,
-// heartbeat, status reports and work requests, config, a submitted spec). The first byte picks the
+// heartbeat, status reports and work requests, config, a submitted spec, a schedule, watchdog or
+// hook definition). The first byte picks the
 // decoder; nothing may crash, hang, leak or throw, a success must hold values within the
 // documented ranges, and what an agent message decodes to must encode to text that decodes to the
 // same again.
@@ -10,6 +11,7 @@
 #include <string_view>
 
 #include "api/api_codec.h"
+#include "engine/periodic_defs.h"
 #include "core/names.h"
 #include "sched/sched_config.h"
 #include "wire/agent_codec.h"
@@ -25,7 +27,7 @@ void Check(bool ok) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
   const std::string_view body(reinterpret_cast<const char*>(data) + 1, size - 1);
-  switch (data[0] % 6) {
+  switch (data[0] % 9) {
     case 0: {
       auto r = rota::wire::DecodeRegistration(body);
       if (r.ok()) {
@@ -68,6 +70,36 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
               config.queues.empty() && config.pools.empty() && config.excluded_queues.empty() &&
               config.excluded_pools.empty());
       }
+      break;
+    }
+    // POST /v1/schedules, /v1/expectations, /v1/hooks: a definition that parses is kept as its
+    // canonical text, which must parse again to the same text (a log entry that could not be read
+    // back would stop every restart).
+    case 6: {
+      auto def = rota::ParseScheduleDef(body);
+      if (!def.ok()) {
+        Check(!def.error().message.empty());
+        break;
+      }
+      const std::string text = rota::ScheduleDefJson(*def);
+      auto again = rota::ParseScheduleDef(text);
+      Check(again.ok() && rota::ScheduleDefJson(*again) == text);
+      break;
+    }
+    case 7: {
+      auto def = rota::ParseExpectationDef(body);
+      if (!def.ok()) break;
+      const std::string text = rota::ExpectationDefJson(*def);
+      auto again = rota::ParseExpectationDef(text);
+      Check(again.ok() && rota::ExpectationDefJson(*again) == text);
+      break;
+    }
+    case 8: {
+      auto def = rota::ParseHookDef(body);
+      if (!def.ok()) break;
+      const std::string text = rota::HookDefJson(*def);
+      auto again = rota::ParseHookDef(text);
+      Check(again.ok() && rota::HookDefJson(*again) == text);
       break;
     }
     default: {

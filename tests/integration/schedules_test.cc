@@ -1,9 +1,16 @@
-// Periodic schedules through a real server (issue 11). So far: previewing when an expression
-// not yet saved would fire, `GET /v1/schedules/preview` and `rota schedules next`.
+// Periodic schedules, watchdogs, webhooks and jobs that wait for jobs through a real server
+// (issue 11): previewing an expression, every-second schedules and a watchdog across three
+// kill -9s with a webhook receiver on 127.0.0.1, a job waiting for another across a restart, and
+// the CLI verbs.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <set>
+
+#include "calendar/rfc3339.h"
+#include "core/sha256.h"
 #include "support/farm.h"
+#include "support/hook_receiver.h"
 
 namespace rota::testing {
 namespace {
@@ -45,6 +52,195 @@ TEST(SchedulesTest, ABadExpressionIsA400NamingTheProblem) {
   const Outcome pbs = farm.Client({"schedules", "next", "--calendar", "mon..fri 8..17/2"});
   EXPECT_EQ(pbs.exit_code, 2);
   EXPECT_THAT(pbs.err, HasSubstr("Did you mean \"mon..fri 8..17/2:00\""));
+}
+
+constexpr const char* kTrueJob = "name: x\ntasks:\n  - {name: t, command: \"true\"}\n";
+
+nlohmann::json ScheduleBody(const std::string& name, const std::string& calendar, nlohmann::json extra = {}) {
+  nlohmann::json body = {{"name", name}, {"calendar", calendar}, {"job", kTrueJob}};
+  for (auto it = extra.begin(); it != extra.end(); ++it) body[it.key()] = it.value();
+  return body;
+}
+
+// The slots (unix seconds) a schedule's events name, of one type.
+std::vector<int64_t> Slots(const std::vector<nlohmann::json>& events, const std::string& type, const std::string& schedule) {
+  std::vector<int64_t> slots;
+  for (const nlohmann::json& e : events) {
+    if (e["type"] == type && e.value("schedule", "") == schedule) slots.push_back(*ParseRfc3339(e["slot"].get<std::string>()));
+  }
+  return slots;
+}
+
+std::vector<nlohmann::json> OfType(const std::vector<nlohmann::json>& events, const std::string& type) {
+  std::vector<nlohmann::json> out;
+  for (const nlohmann::json& e : events) {
+    if (e["type"] == type) out.push_back(e);
+  }
+  return out;
+}
+
+TEST(SchedulesTest, EverySecondSchedulesAndAWatchdogAcrossThreeKillsFireEachSlotOnceAndAlertOnce) {
+  HookReceiver receiver;
+  Farm farm;
+  ASSERT_TRUE(farm.StartServer());
+  ASSERT_TRUE(farm.StartAgent("a1"));
+  const std::string secret = "s3cret";
+  ASSERT_EQ(farm.Http("POST", "/v1/hooks",
+                      nlohmann::json{{"name", "rx"}, {"url", receiver.url()}, {"events", {"alert.*", "schedule.missed"}}, {"secret", secret}}.dump())
+                .status,
+            201);
+  // tick: every slot runs, late ones too; tock: a slot more than a second late is missed.
+  ASSERT_EQ(farm.Http("POST", "/v1/schedules", ScheduleBody("tick", "*:*:*", {{"catch_up", "all"}, {"catch_up_max", 1000}}).dump()).status, 201);
+  ASSERT_EQ(farm.Http("POST", "/v1/schedules", ScheduleBody("tock", "*:*:*", {{"start_window", "1s"}}).dump()).status, 201);
+  ASSERT_EQ(farm.Http("POST", "/v1/schedules", ScheduleBody("heartbeat", "*:*:*").dump()).status, 201);
+  const HttpReply watchdog = farm.Http(
+      "POST", "/v1/expectations",
+      R"({"name":"hb","every":"3s","grace":"5s","match":"job.succeeded:job=heartbeat"})");
+  ASSERT_EQ(watchdog.status, 201) << watchdog.body;
+
+  auto alerts_received = [&](const std::string& type) {
+    std::set<std::string> keys;
+    for (const auto& r : receiver.requests()) {
+      if (r.headers.at("rota-event") == type) keys.insert(r.headers.at("idempotency-key"));
+    }
+    return keys.size();
+  };
+  std::this_thread::sleep_for(std::chrono::seconds(3));
+  farm.KillServer();                                   // kill -9 #1, down for 3 s: tock misses a slot
+  std::this_thread::sleep_for(std::chrono::seconds(3));
+  ASSERT_TRUE(farm.StartServer()) << farm.Diagnostics();
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  ASSERT_EQ(farm.Http("POST", "/v1/schedules/heartbeat/pause").status, 200);   // the watchdog's event stops
+  ASSERT_TRUE(WaitFor([&] { return alerts_received("alert.raised") == 1; }, std::chrono::seconds(20))) << farm.Diagnostics();
+  farm.KillServer();                                   // kill -9 #2, right after the alert went out
+  ASSERT_TRUE(farm.StartServer()) << farm.Diagnostics();
+  ASSERT_EQ(farm.Http("POST", "/v1/schedules/heartbeat/resume").status, 200);
+  ASSERT_TRUE(WaitFor([&] { return alerts_received("alert.resolved") == 1; }, std::chrono::seconds(20))) << farm.Diagnostics();
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  farm.KillServer();                                   // kill -9 #3
+  std::this_thread::sleep_for(std::chrono::seconds(3));
+  ASSERT_TRUE(farm.StartServer()) << farm.Diagnostics();
+  std::this_thread::sleep_for(std::chrono::seconds(3));
+  ASSERT_EQ(farm.Http("DELETE", "/v1/schedules/tick").status, 200);
+  ASSERT_EQ(farm.Http("DELETE", "/v1/schedules/tock").status, 200);
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));   // the hook's last deliveries
+
+  const std::vector<nlohmann::json> events = farm.Events();
+  // tick: every second from its first slot to its last fired exactly once, the seconds the server was down too.
+  std::vector<int64_t> tick = Slots(events, "schedule.fired", "tick");
+  ASSERT_GE(tick.size(), 10u);
+  for (size_t i = 1; i < tick.size(); ++i) ASSERT_EQ(tick[i], tick[i - 1] + 1) << "slot " << FormatUtc(tick[i]);
+  // tock: each second fired once or was counted missed once, never both.
+  std::map<int64_t, int> tock;
+  for (int64_t slot : Slots(events, "schedule.fired", "tock")) ++tock[slot];
+  int64_t missed = 0;
+  for (const nlohmann::json& e : OfType(events, "schedule.missed")) {
+    ASSERT_EQ(e["schedule"], "tock") << e.dump();
+    const int64_t last = *ParseRfc3339(e["slot"].get<std::string>());
+    for (int64_t s = last - e["count"].get<int64_t>() + 1; s <= last; ++s) ++tock[s];
+    missed += e["count"].get<int64_t>();
+  }
+  ASSERT_FALSE(tock.empty());
+  EXPECT_GT(missed, 0) << "three restarts without a slot more than a second late";
+  for (int64_t s = tock.begin()->first; s <= tock.rbegin()->first; ++s) EXPECT_EQ(tock[s], 1) << FormatUtc(s);
+  // One job per slot, ever.
+  const nlohmann::json jobs = farm.GetJson("/v1/jobs");
+  std::set<std::string> names;
+  for (const nlohmann::json& j : jobs["jobs"]) EXPECT_TRUE(names.insert(j["name"].get<std::string>()).second) << j["name"];
+  // The watchdog: one alert and one resolution in the log, whatever the kills did.
+  const std::vector<nlohmann::json> raised = OfType(events, "alert.raised"), resolved = OfType(events, "alert.resolved");
+  ASSERT_EQ(raised.size(), 1u);
+  ASSERT_EQ(resolved.size(), 1u);
+  // The receiver: every alert and missed slot exactly once by idempotency key, each signed.
+  std::map<std::string, std::string> by_key;
+  for (const auto& r : receiver.requests()) {
+    EXPECT_EQ(r.target, "/hook");
+    EXPECT_EQ(r.headers.at("rota-signature"), "sha256=" + HexLower(HmacSha256(secret, r.body))) << r.body;
+    auto [it, fresh] = by_key.emplace(r.headers.at("idempotency-key"), r.body);
+    if (!fresh) {
+      EXPECT_EQ(it->second, r.body) << "a repeat carries the same event";
+    }
+  }
+  std::set<std::string> expected;
+  for (const nlohmann::json& e : events) {
+    const std::string type = e["type"];
+    if (type.starts_with("alert.") || type == "schedule.missed") {
+      expected.insert("rx/" + std::to_string(e["seq"].get<uint64_t>()));
+    }
+  }
+  std::set<std::string> got;
+  for (const auto& [key, body] : by_key) got.insert(key);
+  EXPECT_EQ(got, expected);
+  EXPECT_EQ(alerts_received("alert.raised"), 1u);
+  EXPECT_EQ(alerts_received("alert.resolved"), 1u);
+}
+
+TEST(SchedulesTest, AJobWaitsForAnotherByNameAcrossARestart) {
+  Farm farm;
+  ASSERT_TRUE(farm.StartServer());
+  const uint64_t assets = farm.Submit("assets.yaml", "name: assets\ntasks:\n  - {name: a, command: \"sleep 3\"}\n");
+  const uint64_t shot = farm.Submit("shot.yaml",
+                                    "name: shot\ntasks:\n  - name: render\n    command: \"true\"\n    requires: [{job: assets}]\n");
+  const Outcome show = farm.Client({"show", std::to_string(shot)});
+  EXPECT_THAT(show.out, HasSubstr("waiting for job assets (#" + std::to_string(assets) + "), pending"));
+  farm.KillServer();
+  ASSERT_TRUE(farm.StartServer());
+  EXPECT_THAT(farm.Client({"show", std::to_string(shot)}).out, HasSubstr("waiting for job assets"));
+  ASSERT_TRUE(farm.StartAgent("a1"));
+  ASSERT_TRUE(farm.WaitForJob(shot, std::chrono::seconds(60))) << farm.Diagnostics(shot);
+  EXPECT_EQ(farm.JobState(assets), "succeeded");
+  EXPECT_EQ(farm.JobState(shot), "succeeded");
+  uint64_t assets_done = 0, shot_started = 0;
+  for (const nlohmann::json& e : farm.Events()) {
+    if (e["type"] == "job.succeeded" && e["job"] == "assets") assets_done = e["seq"];
+    if (e["type"] == "task.started" && e["job"] == "shot") shot_started = e["seq"];
+  }
+  EXPECT_LT(assets_done, shot_started);
+}
+
+TEST(SchedulesTest, TheCliAddsListsPausesTriggersAndRemoves) {
+  Farm farm;
+  ASSERT_TRUE(farm.StartServer());
+  WriteFile(farm.client_dir() / "job.yaml", kTrueJob);
+  const Outcome add = farm.Client({"schedules", "add", "nightly", "--cron", "30 2 * * *", "--timezone", "Europe/Berlin",
+                                   "--job", "job.yaml", "--overlap", "forbid"});
+  ASSERT_EQ(add.exit_code, 0) << add.err;
+  EXPECT_THAT(add.out, HasSubstr("schedule nightly saved: next at "));
+  EXPECT_THAT(add.out, HasSubstr("02:30:00+0"));
+  const Outcome list = farm.Client({"schedules", "list"});
+  EXPECT_THAT(list.out, HasSubstr("nightly  30 2 * * *"));
+  EXPECT_THAT(list.out, HasSubstr("Europe/Berlin"));
+  EXPECT_THAT(list.out, HasSubstr("active"));
+  EXPECT_THAT(farm.Client({"schedules", "pause", "nightly"}).out, HasSubstr("schedule nightly paused"));
+  EXPECT_THAT(farm.Client({"schedules", "list"}).out, HasSubstr("paused"));
+  const Outcome trigger = farm.Client({"schedules", "trigger", "nightly"});
+  ASSERT_EQ(trigger.exit_code, 0) << trigger.err;
+  EXPECT_THAT(trigger.out, HasSubstr("job 1 submitted: nightly@"));
+  const Outcome next = farm.Client({"schedules", "next", "nightly", "-n", "2", "--from", "2026-10-24T12:00:00Z"});
+  EXPECT_EQ(next.out,
+            "LOCAL (Europe/Berlin)      UTC                   NOTE\n"
+            "2026-10-25T02:30:00+02:00  2026-10-25T00:30:00Z  the first of two 02:30s (the clocks go back)\n"
+            "2026-10-26T02:30:00+01:00  2026-10-26T01:30:00Z\n");
+  const Outcome bad = farm.Client({"schedules", "add", "x", "--cron", "0 25 * * *", "--job", "job.yaml"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_THAT(bad.err, HasSubstr("hour 25 is out of range 0-23"));
+  EXPECT_EQ(farm.Client({"schedules", "rm", "nope"}).exit_code, 1);
+  EXPECT_EQ(farm.Client({"schedules", "rm", "nightly"}).exit_code, 0);
+
+  const Outcome expect = farm.Client({"expect", "add", "backup", "--every", "1d", "--grace", "1h", "--match",
+                                      "job.succeeded:job=nightly"});
+  ASSERT_EQ(expect.exit_code, 0) << expect.err;
+  EXPECT_THAT(expect.out, HasSubstr("watchdog backup up"));
+  EXPECT_THAT(farm.Client({"expect", "list"}).out, HasSubstr("backup  up"));
+  const Outcome bad_match = farm.Client({"expect", "add", "y", "--every", "1h", "--match", "job.succeeded:jb=x"});
+  EXPECT_EQ(bad_match.exit_code, 2);
+  EXPECT_THAT(bad_match.err, HasSubstr("did you mean \"job\"?"));
+  const Outcome hook = farm.Client({"hooks", "add", "http://127.0.0.1:9/h", "--events", "alert.*,job.failed"});
+  ASSERT_EQ(hook.exit_code, 0) << hook.err;
+  EXPECT_THAT(hook.out, HasSubstr("secret (shown once"));
+  EXPECT_THAT(farm.Client({"hooks", "list"}).out, HasSubstr("127.0.0.1-9-h"));
+  EXPECT_EQ(farm.Client({"hooks", "add", "https://x/h", "--events", "alert.*"}).exit_code, 2);
+  EXPECT_EQ(farm.Client({"hooks", "rm", "127.0.0.1-9-h"}).exit_code, 0);
 }
 
 }  // namespace

@@ -232,6 +232,18 @@ TEST_F(ClientOutputEventTest, ConfigChangesShowKeyAndValue) {
             "21 16:00:03.000 config.changed exclude.pools=");
 }
 
+TEST_F(ClientOutputEventTest, ScheduleAndAlertEventsNameTheirSlotAndWatchdog) {
+  EXPECT_EQ(FormatEventLine(json::parse(R"({"seq": 30, "ts_us": 1764000003000000, "type": "schedule.fired",
+    "job": "nightly@2025-11-24T16:00:03Z", "job_id": 4, "schedule": "nightly", "slot": "2025-11-24T16:00:03Z"})")),
+            "30 16:00:03.000 schedule.fired nightly@2025-11-24T16:00:03Z");
+  EXPECT_EQ(FormatEventLine(json::parse(R"({"seq": 31, "ts_us": 1764000003000000, "type": "schedule.missed",
+    "schedule": "nightly", "slot": "2025-11-24T15:00:00Z", "count": 3, "reason": "server down"})")),
+            "31 16:00:03.000 schedule.missed nightly@2025-11-24T15:00:00Z (3 slots): server down");
+  EXPECT_EQ(FormatEventLine(json::parse(R"({"seq": 32, "ts_us": 1764000003000000, "type": "alert.raised",
+    "watchdog": "backup", "reason": "no job.succeeded since X"})")),
+            "32 16:00:03.000 alert.raised backup: no job.succeeded since X");
+}
+
 TEST_F(ClientOutputEventTest, FailuresSkipsJobsAndSignalsReadNaturally) {
   EXPECT_EQ(FormatEventLine(json::parse(R"({"seq": 18, "ts_us": 1764000002000000,
     "type": "task.failed", "job": "j", "task": "t", "pool": "p", "instance": 0, "attempt": 2,

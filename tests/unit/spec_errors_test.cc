@@ -170,7 +170,9 @@ TEST(SpecErrorsTest, Requirements) {
        {"invalid_value: spec.yaml:5: a requirement names one of \"task\", \"signal\" or \"job\", "
         "not several"}},
       {"    command: x\n    requires:\n      - {signal: a, on: any}\n",
-       {"invalid_value: spec.yaml:6: \"on\" applies only to a task requirement"}},
+       {"invalid_value: spec.yaml:6: \"on\" applies only to a task or job requirement"}},
+      {"    command: x\n    requires:\n      - {job: a, frames: each}\n",
+       {"invalid_value: spec.yaml:6: \"frames\" applies only to a task requirement"}},
       {"    command: x\n    requires:\n      - {task: a, on: sucess}\n",
        {"invalid_value: spec.yaml:6: \"on\" must be success, failure or any, got \"sucess\"; did "
         "you mean \"success\"?"}},

@@ -62,6 +62,7 @@ bench:
 	@bash bench/local_vs_ninja.sh build-release/rota
 	@bash bench/server_throughput.sh build-release/rota
 	@bash bench/scale_out.sh build-release/rota
+	@build-release/schedules --server build-release/rota
 
 clean:
 	rm -rf build build-asan build-tsan build-fuzz build-release .rota

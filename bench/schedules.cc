@@ -64,7 +64,7 @@ nlohmann::json Body(int i) {
   nlohmann::json body = {{"name", "s" + std::to_string(i)}, {"job", kJob}};
   switch (i % 4) {
     case 0:
-      std::snprintf(when, sizeof when, "*:*:%02d", i % 60);
+      std::snprintf(when, sizeof when, "*:*:%02d", (i / 4) % 60);
       body["calendar"] = when;
       break;
     case 1:
@@ -178,7 +178,7 @@ void Peer() {
     for (int rep = 0; rep < 20; ++rep) count += NextFires(rule->spec, *rule->zone, now, 1000).size();
     const double ours = Since(t) / 20;
     const std::string command = std::string("systemd-analyze calendar --iterations=1000 '") + e.systemd + "' >/dev/null 2>&1";
-    std::system(command.c_str());   // warm
+    if (std::system(command.c_str()) != 0) Die("systemd-analyze failed on " + std::string(e.systemd));   // warm
     t = Steady::now();
     for (int rep = 0; rep < 5; ++rep) {
       if (std::system(command.c_str()) != 0) Die("systemd-analyze failed on " + std::string(e.systemd));
@@ -203,7 +203,7 @@ void RealServer(const std::string& rota, int n, int seconds) {
   const pid_t server = fork();
   if (server == 0) {
     const std::string db = (dir / "rota.db").string(), log = (dir / "server.log").string();
-    freopen(log.c_str(), "w", stderr);
+    if (freopen(log.c_str(), "w", stderr) == nullptr) _exit(126);
     execl(rota.c_str(), rota.c_str(), "server", "--listen", listen.c_str(), "--db", db.c_str(), "--quiet", nullptr);
     _exit(127);
   }
@@ -232,9 +232,11 @@ void RealServer(const std::string& rota, int n, int seconds) {
 
   std::vector<double> proposed, arrived;
   const auto end = Steady::now() + std::chrono::seconds(seconds);
+  const int64_t measure_from_us = (std::chrono::duration_cast<std::chrono::seconds>(
+                                       std::chrono::system_clock::now().time_since_epoch()).count() + 1) * 1000000;
   HttpClient stream(url);
   std::string buffer;
-  stream.Stream("/v1/events?since=0", {}, [&](std::string_view data) {
+  Result<int> streamed = stream.Stream("/v1/events?since=0", {}, [&](std::string_view data) {
     buffer.append(data);
     const int64_t now_us = std::chrono::duration_cast<std::chrono::microseconds>(
                                std::chrono::system_clock::now().time_since_epoch()).count();
@@ -244,11 +246,13 @@ void RealServer(const std::string& rota, int n, int seconds) {
       const nlohmann::json e = nlohmann::json::parse(line.substr(6), nullptr, false);
       if (e.is_discarded()) continue;
       const int64_t slot_us = *ParseRfc3339(e["slot"].get<std::string>()) * 1000000;
+      if (slot_us < measure_from_us) continue;   // fired while the schedules were being POSTed: read back, not live
       proposed.push_back((e["ts_us"].get<int64_t>() - slot_us) / 1e6);
       arrived.push_back((now_us - slot_us) / 1e6);
     }
     return Steady::now() < end;
   });
+  if (!streamed.ok()) Die("the event stream: " + streamed.error().message);
   kill(server, SIGTERM);
   waitpid(server, nullptr, 0);
   std::filesystem::remove_all(dir);

@@ -45,8 +45,12 @@ std::optional<UnixSeconds> NextFire(const CalendarSpec& spec, const TimeZone& zo
   const std::vector<int> hours = Members(spec.hours), minutes = Members(spec.minutes), seconds = Members(spec.seconds);
   if (hours.empty() || minutes.empty() || seconds.empty()) return std::nullopt;
   const LocalSeconds local_after = zone.ToLocal(after);
-  // Local times before this are instants before `after`, whatever the offsets did meanwhile.
-  const LocalSeconds earliest = local_after - kMaxShift;
+  // Local times before this are instants before `after`, whatever the offsets did meanwhile; with
+  // no transition within a day of `after`, local time is instant time plus one offset there, and
+  // the search starts right after it (an every-second schedule would otherwise look at three
+  // hours of seconds each time).
+  const LocalSeconds earliest =
+      zone.SteadyBetween(after - kDay, after + kDay) ? local_after + 1 : local_after - kMaxShift;
   const sys_days last_day = sys_days(year(2200) / December / 31);
   // Around a transition local order is not instant order (a repeated hour's second pass comes
   // after the local hour that follows it): once a candidate is found, local times up to
@@ -60,6 +64,7 @@ std::optional<UnixSeconds> NextFire(const CalendarSpec& spec, const TimeZone& zo
     for (int h : hours) {
       if (midnight + h * kHour + kHour <= earliest) continue;
       for (int m : minutes) {
+        if (midnight + h * kHour + m * 60 + 60 <= earliest) continue;
         for (int s : seconds) {
           const LocalSeconds local = midnight + h * kHour + m * 60 + s;
           if (local < earliest) continue;

@@ -1,6 +1,8 @@
 #include "calendar/time_zone.h"
 
 #include <algorithm>
+#include <array>
+#include <span>
 #include <chrono>
 #include <cctype>
 #include <optional>
@@ -313,20 +315,27 @@ bool TimeZone::SteadyBetween(UnixSeconds from, UnixSeconds to) const {
 LocalTime TimeZone::FromLocal(LocalSeconds local) const {
   // The offsets that could apply: those in effect within two days either side (no zone moves
   // its clock by more than a day, nor twice within a few hours).
-  std::vector<int32_t> candidates = {OffsetAt(local - 2 * kDay)};
+  // Fixed arrays: NextFire asks this for every candidate time, and a heap allocation each time
+  // was most of its cost. Four days hold a handful of transitions at most (kMaxNear guards it).
+  constexpr size_t kMaxNear = 16;
+  std::array<int32_t, kMaxNear> candidates;
+  size_t n_candidates = 0;
+  candidates[n_candidates++] = OffsetAt(local - 2 * kDay);
   auto first = std::lower_bound(transitions_.begin(), transitions_.end(), local - 2 * kDay,
                                 [](const Transition& tr, UnixSeconds v) { return tr.at < v; });
-  for (auto it = first; it != transitions_.end() && it->at <= local + 2 * kDay; ++it) {
-    candidates.push_back(it->offset_after);
+  for (auto it = first; it != transitions_.end() && it->at <= local + 2 * kDay && n_candidates < kMaxNear; ++it) {
+    candidates[n_candidates++] = it->offset_after;
   }
-  std::vector<UnixSeconds> instants;
-  for (int32_t offset : candidates) {
-    const UnixSeconds u = local - offset;
-    if (OffsetAt(u) == offset && std::find(instants.begin(), instants.end(), u) == instants.end()) {
-      instants.push_back(u);
+  std::array<UnixSeconds, kMaxNear> found;
+  size_t n_found = 0;
+  for (size_t i = 0; i < n_candidates; ++i) {
+    const UnixSeconds u = local - candidates[i];
+    if (OffsetAt(u) == candidates[i] && std::find(found.begin(), found.begin() + n_found, u) == found.begin() + n_found) {
+      found[n_found++] = u;
     }
   }
-  std::sort(instants.begin(), instants.end());
+  std::sort(found.begin(), found.begin() + n_found);
+  const std::span<const UnixSeconds> instants(found.data(), n_found);
   LocalTime out;
   if (instants.size() == 1) {
     out.first = instants[0];

@@ -2,6 +2,8 @@
 
 #include <cctype>
 #include <fstream>
+#include <map>
+#include <mutex>
 #include <sstream>
 
 namespace rota {
@@ -41,6 +43,20 @@ Result<TimeZone> LoadTimeZone(std::string_view name, std::string_view dir) {
   std::ostringstream bytes;
   bytes << in.rdbuf();
   return TimeZone::FromTzif(name, bytes.str());
+}
+
+Result<std::shared_ptr<const TimeZone>> SharedTimeZone(std::string_view name) {
+  static std::mutex mu;
+  static std::map<std::string, std::shared_ptr<const TimeZone>, std::less<>> zones;   // GUARDED_BY(mu)
+  {
+    std::lock_guard lock(mu);
+    if (auto it = zones.find(name); it != zones.end()) return it->second;
+  }
+  Result<TimeZone> zone = LoadTimeZone(name);
+  if (!zone.ok()) return zone.error();
+  auto shared = std::make_shared<const TimeZone>(std::move(*zone));
+  std::lock_guard lock(mu);
+  return zones.emplace(std::string(name), std::move(shared)).first->second;
 }
 
 }  // namespace rota

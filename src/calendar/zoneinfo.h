@@ -3,6 +3,7 @@
 // TimeZone value.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -17,5 +18,10 @@ inline constexpr std::string_view kZoneinfoDir = "/usr/share/zoneinfo";
 // "invalid_timezone": "unknown time zone 'Europe/Berln'; did you mean ...?" is not attempted (the
 // directory holds ~600 names), but the message says where names come from.
 Result<TimeZone> LoadTimeZone(std::string_view name, std::string_view dir = kZoneinfoDir);
+
+// The same, loaded once per process and shared: a farm's 100,000 schedules use a handful of zones,
+// and each zone holds its transitions up to the year 2200 (a few KB). Thread-safe. A zone that
+// failed to load is tried again next time (the tzdata package may have come meanwhile).
+Result<std::shared_ptr<const TimeZone>> SharedTimeZone(std::string_view name);
 
 }  // namespace rota

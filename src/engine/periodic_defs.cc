@@ -175,13 +175,13 @@ Result<TimeRule> CompileTimeRule(std::string cron, std::string calendar, std::st
                                          timezone + "\" contradicts it: give one of them");
   }
   if (timezone.empty()) timezone = spec->zone.empty() ? "UTC" : spec->zone;
-  Result<TimeZone> zone = LoadTimeZone(timezone);
+  Result<std::shared_ptr<const TimeZone>> zone = SharedTimeZone(timezone);
   if (!zone.ok()) return zone.error();
   rule.cron = std::move(cron);
   rule.calendar = std::move(calendar);
   rule.timezone = std::move(timezone);
   rule.spec = std::move(*spec);
-  rule.zone = std::make_shared<const TimeZone>(std::move(*zone));
+  rule.zone = std::move(*zone);
   return rule;
 }
 

@@ -2,9 +2,12 @@
 JOBS     ?= $(shell nproc)
 BUILD    ?= build
 CMAKE_GEN = -G Ninja -DCMAKE_BUILD_TYPE=Release
+# clang++ for every tree: the Release test targets build in 194 s with it against 361 s with g++ on
+# 2 cores without ccache (CI's fresh clone), and the sanitizer and fuzz trees need it anyway. A
+# tree configured before keeps the compiler it was configured with.
+RELEASE_CMAKE = CXX=clang++ cmake
 FUZZ_SECONDS ?= 24
-# The sanitizer builds use clang: it compiles them in about half the time g++ takes (CI's budget),
-# and the fuzz build needs it anyway. Line tables are all a sanitizer report needs.
+# The sanitizer builds use clang too. Line tables are all a sanitizer report needs.
 SAN_CMAKE = CXX=clang++ cmake -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O0 -gline-tables-only" -DROTA_BENCH=OFF
 
 .PHONY: all deps build build-tests demo test unit integration asan tsan fuzz bench clean
@@ -15,12 +18,12 @@ deps:
 	@bash scripts/deps
 
 build: deps
-	@cmake -S . -B $(BUILD) $(CMAKE_GEN) >/dev/null
+	@$(RELEASE_CMAKE) -S . -B $(BUILD) $(CMAKE_GEN) >/dev/null
 	@cmake --build $(BUILD) -j $(JOBS)
 
 # What the tests run, and nothing else (the benchmarks are built by `make build` and `make bench`).
 build-tests: deps
-	@cmake -S . -B $(BUILD) $(CMAKE_GEN) >/dev/null
+	@$(RELEASE_CMAKE) -S . -B $(BUILD) $(CMAKE_GEN) >/dev/null
 	@cmake --build $(BUILD) -j $(JOBS) --target rota rota_unit_tests rota_integration_tests
 
 demo: build

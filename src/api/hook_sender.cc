@@ -107,7 +107,9 @@ void HookSender::Pass(const std::string& name, Hook hook) {
   bool failed = !server.ok();
   bool sent = false;
   hook.depth = 0;
-  std::unique_ptr<HttpClient> client = server.ok() ? std::make_unique<HttpClient>(*server) : nullptr;
+  // One keep-alive connection per hook, made when it first has something to send.
+  std::unique_ptr<HttpClient>& client = clients_[name];
+  if (client != nullptr && (!server.ok() || client->server().text != server->text)) client.reset();
   while (!failed) {
     Result<std::vector<EventRecord>> events =
         store_.EventsSince(std::max(hook.state.delivered, hook.scanned), kReadBatch);
@@ -119,6 +121,7 @@ void HookSender::Pass(const std::string& name, Hook hook) {
         hook.scanned = e.seq;
         continue;
       }
+      if (client == nullptr) client = std::make_unique<HttpClient>(*server);
       const std::string signature = "sha256=" + HexLower(HmacSha256(def.secret, e.json));
       Result<HttpReply> reply = client->Request(
           "POST", target, e.json, "application/json", options_.timeout,

@@ -18,12 +18,14 @@
 #include <condition_variable>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "engine/periodic_state.h"
+#include "net/http_client.h"
 #include "store/store.h"
 
 namespace rota {
@@ -69,6 +71,7 @@ class HookSender {
   mutable std::mutex mu_;
   std::condition_variable wake_;
   std::map<std::string, Hook> hooks_;   // GUARDED_BY(mu_)
+  std::map<std::string, std::unique_ptr<HttpClient>> clients_;   // the sender's thread only
   bool holder_ = false;                 // GUARDED_BY(mu_)
   bool woken_ = false;                  // GUARDED_BY(mu_)
   bool stop_ = false;                   // GUARDED_BY(mu_)

@@ -41,7 +41,8 @@ int Delete(ApiClient& api, const std::string& target, const std::string& what, c
 }
 
 int ExpectAdd(ApiClient& api, const WatchArgs& a) {
-  json body = {{"name", a.name}, {"match", a.match}};
+  json body = {{"name", a.name}};
+  if (!a.match.empty()) body["match"] = a.match;
   if (!a.every.empty()) body["every"] = a.every;
   if (!a.grace.empty()) body["grace"] = a.grace;
   if (!a.cron.empty()) body["cron"] = a.cron;
@@ -135,7 +136,7 @@ void AddWatchVerbs(CLI::App& app, VerbTable& verbs) {
   auto add = std::make_shared<WatchArgs>();
   CLI::App* cmd = AddClientVerb(
       *expect, "add", "expect an event every so often (or after each slot of a cron/calendar), else alert",
-      "  rota expect add backup --every 1d --grace 2h --match job.succeeded:job=nightly-backup\n"
+      "  rota expect add nightly-backup --every 1d --grace 2h     # its job (or schedule) succeeds daily\n"
       "  rota expect add report --cron '0 9 * * 1-5' --timezone Europe/Berlin --grace 30m --match job.succeeded:job=report",
       add->server);
   AddClientRun(verbs, cmd, add, ExpectAdd);
@@ -145,7 +146,8 @@ void AddWatchVerbs(CLI::App& app, VerbTable& verbs) {
   cmd->add_option("--cron", add->cron, "or: the event comes after each slot of this cron expression");
   cmd->add_option("--calendar", add->calendar, "or: after each slot of this calendar event");
   cmd->add_option("--timezone", add->timezone, "the time zone of --cron/--calendar (default UTC)");
-  cmd->add_option("--match", add->match, "TYPE[:FIELD=VALUE], e.g. job.succeeded:job=nightly-backup")->required();
+  cmd->add_option("--match", add->match,
+                  "TYPE[:FIELD=VALUE], e.g. signal.posted:signal=db/ready (default: job.succeeded:job=NAME)");
   cmd->add_flag("--json", add->json, "print the server's JSON");
   cmd->footer("up: the event came in time; late: past --every (or the slot); down: past the grace too, and\n"
               "alert.raised is published once, until a matching event publishes alert.resolved.\n"

@@ -331,9 +331,10 @@ Result<ExpectationDef> ParseExpectationDef(std::string_view text) {
     if (!rule.ok()) return MakeError(code, "watchdog " + def.name + ": " + rule.error().message);
     def.rule = std::move(*rule);
   }
-  Result<std::string> match = f.String("match");
+  // Without "match": the job of the watchdog's name succeeds (`rota expect add nightly-backup
+  // --every 1d` watches the job, or schedule, nightly-backup).
+  Result<std::string> match = f.String("match", "job.succeeded:job=" + def.name);
   if (!match.ok()) return match.error();
-  if (match->empty()) return f.Bad("match", "is missing: which event, e.g. job.succeeded:job=nightly-backup");
   Result<EventMatch> parsed = ParseEventMatch(*match);
   if (!parsed.ok()) return parsed.error();
   def.match = std::move(*parsed);

@@ -55,7 +55,8 @@ struct ScheduleDef {
 };
 
 // A watchdog: an event matching `match` must come every `every` (plus `grace`), or after each slot
-// of `rule` within `grace`; else an alert is raised, once, until a matching event comes.
+// of `rule` within `grace`; else an alert is raised, once, until a matching event comes. `match`
+// defaults to job.succeeded of the job (or schedule) named like the watchdog.
 struct EventMatch {
   std::string type;     // "job.succeeded", or a prefix pattern "job.*"
   std::string field;    // "" or one of job, task, pool, host, signal, schedule, reason

@@ -16,6 +16,7 @@ namespace rota::testing {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 TEST(SchedulesTest, PreviewGivesUtcLocalTimesAndDstNotes) {
   Farm farm;
@@ -175,6 +176,37 @@ TEST(SchedulesTest, EverySecondSchedulesAndAWatchdogAcrossThreeKillsFireEachSlot
   EXPECT_EQ(alerts_received("alert.resolved"), 1u);
 }
 
+TEST(SchedulesTest, AReceiverThatFailsGetsTheEventAgainWithTheSameKeyAfterABackoff) {
+  HookReceiver receiver;
+  receiver.set_status(503);
+  Farm farm;
+  ASSERT_TRUE(farm.StartServer());
+  ASSERT_EQ(farm.Http("POST", "/v1/hooks",
+                      nlohmann::json{{"name", "rx"}, {"url", receiver.url()}, {"events", {"signal.*"}}, {"secret", "k"}}.dump())
+                .status,
+            201);
+  ASSERT_EQ(farm.Http("POST", "/v1/signals/db%2Fready").status, 200);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));   // refused at least once
+  EXPECT_TRUE(receiver.requests().empty());
+  receiver.set_status(200);
+  ASSERT_TRUE(WaitFor([&] { return !receiver.requests().empty(); }, std::chrono::seconds(10))) << farm.Diagnostics();
+  const auto got = receiver.requests().front();
+  EXPECT_EQ(got.headers.at("rota-event"), "signal.posted");
+  EXPECT_GE(std::stoi(got.headers.at("rota-delivery-attempt")), 2);
+  const nlohmann::json event = nlohmann::json::parse(got.body);
+  EXPECT_EQ(got.headers.at("idempotency-key"), "rx/" + std::to_string(event["seq"].get<uint64_t>()));
+  EXPECT_EQ(event["signal"], "db/ready");
+  // The cursor moved: a restart does not send it again.
+  ASSERT_TRUE(WaitFor([&] { return farm.GetJson("/v1/hooks")["hooks"][0]["delivered_seq"] == event["seq"]; },
+                      std::chrono::seconds(5)));
+  farm.KillServer();
+  ASSERT_TRUE(farm.StartServer());
+  std::this_thread::sleep_for(std::chrono::milliseconds(800));
+  EXPECT_EQ(receiver.requests().size(), 1u);
+  const std::string metrics = farm.Http("GET", "/metrics").body;
+  EXPECT_THAT(metrics, HasSubstr("rota_hook_outbox_depth{hook=\"rx\"} 0"));
+}
+
 TEST(SchedulesTest, AJobWaitsForAnotherByNameAcrossARestart) {
   Farm farm;
   ASSERT_TRUE(farm.StartServer());
@@ -224,14 +256,19 @@ TEST(SchedulesTest, TheCliAddsListsPausesTriggersAndRemoves) {
   const Outcome bad = farm.Client({"schedules", "add", "x", "--cron", "0 25 * * *", "--job", "job.yaml"});
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_THAT(bad.err, HasSubstr("hour 25 is out of range 0-23"));
+  EXPECT_THAT(farm.Http("GET", "/metrics").body,
+              Not(HasSubstr("rota_schedule_next_fire_timestamp_seconds{schedule=\"nightly\"}")))
+      << "absent while paused";
+  EXPECT_EQ(farm.Client({"schedules", "resume", "nightly"}).exit_code, 0);
+  EXPECT_THAT(farm.Http("GET", "/metrics").body,
+              HasSubstr("rota_schedule_next_fire_timestamp_seconds{schedule=\"nightly\"}"));
   EXPECT_EQ(farm.Client({"schedules", "rm", "nope"}).exit_code, 1);
   EXPECT_EQ(farm.Client({"schedules", "rm", "nightly"}).exit_code, 0);
 
-  const Outcome expect = farm.Client({"expect", "add", "backup", "--every", "1d", "--grace", "1h", "--match",
-                                      "job.succeeded:job=nightly"});
+  const Outcome expect = farm.Client({"expect", "add", "nightly", "--every", "1d", "--grace", "1h"});
   ASSERT_EQ(expect.exit_code, 0) << expect.err;
-  EXPECT_THAT(expect.out, HasSubstr("watchdog backup up"));
-  EXPECT_THAT(farm.Client({"expect", "list"}).out, HasSubstr("backup  up"));
+  EXPECT_THAT(expect.out, HasSubstr("watchdog nightly up"));
+  EXPECT_THAT(farm.Client({"expect", "list"}).out, HasSubstr("nightly  up      job.succeeded:job=nightly"));
   const Outcome bad_match = farm.Client({"expect", "add", "y", "--every", "1h", "--match", "job.succeeded:jb=x"});
   EXPECT_EQ(bad_match.exit_code, 2);
   EXPECT_THAT(bad_match.err, HasSubstr("did you mean \"job\"?"));

@@ -34,21 +34,21 @@ demo: build
 # target for $(FUZZ_SECONDS) seconds. The PostgreSQL tests use a private cluster that
 # scripts/with-postgres starts for the run and removes after it.
 test: build-tests
-	@cd $(BUILD) && ../scripts/with-postgres ctest --output-on-failure -j $(JOBS) --timeout 300
+	@cd $(BUILD) && ../scripts/with-postgres ctest --output-on-failure -j $$(( $(JOBS) + 1 )) --timeout 300
 	@$(MAKE) --no-print-directory asan
 	@$(MAKE) --no-print-directory fuzz
 
 asan: deps
 	@$(SAN_CMAKE) -S . -B build-asan -DROTA_SANITIZE=address,undefined >/dev/null
 	@cmake --build build-asan -j $(JOBS) --target rota_unit_tests rota rota_integration_tests
-	@ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(CURDIR)/scripts/lsan.supp UBSAN_OPTIONS=print_stacktrace=1 scripts/with-postgres build-asan/rota_unit_tests --gtest_brief=1
+	@ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(CURDIR)/scripts/lsan.supp UBSAN_OPTIONS=print_stacktrace=1 scripts/with-postgres scripts/gtest-shards 2 build-asan/rota_unit_tests --gtest_brief=1
 	@# the server, agents and clients as real processes, themselves built with the sanitizers
-	@ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(CURDIR)/scripts/lsan.supp UBSAN_OPTIONS=print_stacktrace=1 scripts/with-postgres build-asan/rota_integration_tests --gtest_brief=1
+	@ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(CURDIR)/scripts/lsan.supp UBSAN_OPTIONS=print_stacktrace=1 scripts/with-postgres scripts/gtest-shards 2 build-asan/rota_integration_tests --gtest_brief=1
 
 tsan: deps
 	@$(SAN_CMAKE) -S . -B build-tsan -DROTA_SANITIZE=thread >/dev/null
 	@cmake --build build-tsan -j $(JOBS) --target rota_unit_tests
-	@TSAN_OPTIONS=halt_on_error=1 scripts/with-postgres build-tsan/rota_unit_tests --gtest_brief=1
+	@TSAN_OPTIONS=halt_on_error=1 scripts/with-postgres scripts/gtest-shards 2 build-tsan/rota_unit_tests --gtest_brief=1
 
 fuzz: deps
 	@CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DROTA_FUZZ=ON -DROTA_SANITIZE=address,undefined -DROTA_BENCH=OFF >/dev/null

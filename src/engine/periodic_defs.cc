@@ -212,7 +212,11 @@ Result<ScheduleDef> ParseScheduleDef(std::string_view text) {
     options.default_max_workers = kUnlimitedWorkers;
     problems = ValidateJob(parsed.job, options);
   }
-  if (!problems.empty()) return MakeError(code, "schedule " + def.name + ": " + problems.front().message);
+  if (!problems.empty()) {   // the message starts with "job of schedule NAME:" (or its line)
+    std::string message = problems.front().message;
+    if (!message.starts_with("job of schedule")) message = "job of schedule " + def.name + ": " + message;
+    return MakeError(code, message);
+  }
   def.job = std::make_shared<const JobSpec>(std::move(parsed.job));
 
   Result<bool> enabled = f.Bool("enabled", true);

@@ -140,6 +140,41 @@ tasks:
   EXPECT_EQ(audit.problem, "");
 }
 
+// Periodic schedules across a failover (issue 11): only the holder of the *schedules lease fires;
+// when it dies another takes the lease and catches up, and no second fires twice.
+TEST(ScaleOutTest, KillNineOfTheSchedulesHolderFiresEachSlotOnce) {
+  Farm farm({}, 2);
+  ASSERT_TRUE(farm.StartServers());
+  const HttpReply set = farm.Http("POST", "/v1/schedules",
+                                  R"({"name":"tick","calendar":"*:*:*","catch_up":"all",)"
+                                  R"("job":"name: x\ntasks:\n  - {name: t, command: \"true\"}\n"})");
+  ASSERT_EQ(set.status, 201) << set.body;
+  ASSERT_TRUE(WaitForHolders(farm, 0, {"*schedules"}));
+  const Held before = Leases(farm, 0).at("*schedules");
+  const size_t victim = IndexOf(before.holder), survivor = 1 - victim;
+  std::this_thread::sleep_for(std::chrono::seconds(3));
+  farm.KillServer(victim);
+  ASSERT_TRUE(WaitFor([&] {
+    const auto held = Leases(farm, survivor);
+    return held.count("*schedules") && held.at("*schedules").holder != before.holder;
+  }, std::chrono::seconds(10))) << "*schedules was not taken over";
+  std::this_thread::sleep_for(std::chrono::seconds(3));
+  std::vector<std::string> slots;
+  for (const nlohmann::json& e : farm.Events(0, survivor)) {
+    if (e["type"] == "schedule.fired") slots.push_back(e["slot"].get<std::string>());
+  }
+  ASSERT_GE(slots.size(), 5u);
+  std::set<std::string> unique(slots.begin(), slots.end());
+  EXPECT_EQ(unique.size(), slots.size()) << "a slot fired twice";
+  // Every second from the first slot to the last (RFC 3339 UTC strings sort as times).
+  const auto seconds = [](const std::string& t) {
+    return std::stoi(t.substr(11, 2)) * 3600 + std::stoi(t.substr(14, 2)) * 60 + std::stoi(t.substr(17, 2));
+  };
+  EXPECT_EQ(static_cast<size_t>((seconds(*unique.rbegin()) - seconds(*unique.begin()) + 86400) % 86400 + 1), unique.size())
+      << "a second was skipped";
+  EXPECT_EQ(AuditLeases(farm.database_url()).problem, "");
+}
+
 // SIGSTOP of a holder for twice the ttl: another takes its pools; once it runs again, nothing it
 // had in hand is committed under its old epoch, and no work runs twice.
 TEST(ScaleOutTest, ASuspendedHolderCommitsNothingUnderItsOldEpoch) {

@@ -27,14 +27,8 @@ Result<std::map<std::string, std::string>> DecodeConfig(std::string_view body) {
 }
 
 Result<JobSpec> DecodeSpec(std::string_view body, std::string_view source) {
-  ParsedSpec parsed = ParseSpec(body, source);
-  std::vector<Error> errors = std::move(parsed.errors);
-  if (errors.empty()) {
-    ValidateOptions options;
-    options.local = false;
-    options.default_max_workers = kUnlimitedWorkers;   // as the server's engine treats them
-    errors = ValidateJob(parsed.job, options);
-  }
+  ParsedSpec parsed = ParseServerSpec(body, source);
+  const std::vector<Error>& errors = parsed.errors;
   if (errors.empty()) return std::move(parsed.job);
   std::string message;
   for (const Error& e : errors) {

@@ -161,14 +161,8 @@ Result<change::JobSubmitted> ReadJobSubmitted(ByteReader& r) {
   c.log_dir = std::string(r.Str());
   c.teardown = r.Bool();
   if (!r.ok()) return Bad("truncated job");
-  ParsedSpec parsed = ParseSpec(c.spec_text, "logged job");
-  std::vector<Error> problems = std::move(parsed.errors);
-  if (problems.empty()) {
-    ValidateOptions options;
-    options.local = false;
-    options.default_max_workers = kUnlimitedWorkers;
-    problems = ValidateJob(parsed.job, options);
-  }
+  ParsedSpec parsed = ParseServerSpec(c.spec_text, "logged job");
+  const std::vector<Error>& problems = parsed.errors;
   if (!problems.empty()) return Bad("a logged job no longer parses: " + problems.front().message);
   c.spec = std::make_shared<const JobSpec>(std::move(parsed.job));
   return c;

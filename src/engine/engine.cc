@@ -99,12 +99,8 @@ void Engine::Post(std::string_view key_view) {
   std::string key(key_view);
   if (posted_signals_.count(key)) return;
   posted_signals_[key] = true;
-  Event e;
-  e.seq = ++seq_;
-  e.ts_us = now_us_;
-  e.type = EventType::kSignalPosted;
+  Event e = NextEvent(EventType::kSignalPosted);
   e.signal = key;
-  e.host = options_.host;
   Publish(e);
   SettleSignal(key);
 }

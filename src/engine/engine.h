@@ -308,6 +308,15 @@ class Engine {
   // engine_watchdogs.cc: every event goes to the sink through Publish, which also tells the
   // watchdogs (whose own alert events do not come back to them).
   void Publish(const Event& event);
+  // An event of `type` at the change being applied, with the next seq and this engine's host.
+  Event NextEvent(EventType type) {
+    Event e;
+    e.seq = ++seq_;
+    e.ts_us = now_us_;
+    e.type = type;
+    e.host = options_.host;
+    return e;
+  }
   void UpdateExpectationDue(const std::string& name, ExpectationState& e);
   void EmitAlert(EventType type, const std::string& name, std::string_view reason);
   // engine_job_waits.cc: `{job: X}` requirements.

@@ -71,13 +71,9 @@ void Engine::SetSchedConfig(sched::SchedConfig config) {
 }
 
 void Engine::AnnounceConfig(std::string_view key, std::string_view value) {
-  Event e;
-  e.seq = ++seq_;
-  e.ts_us = now_us_;
-  e.type = EventType::kConfigChanged;
+  Event e = NextEvent(EventType::kConfigChanged);
   e.key = key;
   e.value = value;
-  e.host = options_.host;
   Publish(e);
 }
 

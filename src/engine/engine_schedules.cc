@@ -164,15 +164,11 @@ void Engine::UpdateScheduleDue(const std::string& name, ScheduleState& s) {
 void Engine::EmitSchedule(EventType type, const std::string& name, int64_t slot, const JobState* job, int64_t count,
                           std::string_view reason) {
   const std::string slot_text = FormatUtc(slot);
-  Event e;
-  e.seq = ++seq_;
-  e.ts_us = now_us_;
-  e.type = type;
+  Event e = NextEvent(type);
   e.schedule = name;
   e.slot = slot_text;
   e.count = count;
   e.reason = reason;
-  e.host = options_.host;
   if (job != nullptr) {
     e.job = job->spec.name;
     e.job_id = JobIdOf(*job);

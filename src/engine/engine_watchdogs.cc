@@ -121,13 +121,9 @@ void Engine::UpdateExpectationDue(const std::string& name, ExpectationState& x) 
 }
 
 void Engine::EmitAlert(EventType type, const std::string& name, std::string_view reason) {
-  Event e;
-  e.seq = ++seq_;
-  e.ts_us = now_us_;
-  e.type = type;
+  Event e = NextEvent(type);
   e.watchdog = name;
   e.reason = reason;
-  e.host = options_.host;
   events_.Publish(e);   // not through Publish: a watchdog does not watch alerts
 }
 

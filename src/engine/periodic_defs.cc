@@ -204,14 +204,8 @@ Result<ScheduleDef> ParseScheduleDef(std::string_view text) {
   if (!f.Has("job")) return f.Bad("job", "is missing: give the job spec (an object, or YAML text)");
   def.job_text = f["job"].is_string() ? f["job"].get<std::string>() : f["job"].dump();
   if (!f["job"].is_string() && !f["job"].is_object()) return f.Bad("job", "must be a job spec: an object, or YAML text");
-  ParsedSpec parsed = ParseSpec(def.job_text, "job of schedule " + def.name);
-  std::vector<Error> problems = std::move(parsed.errors);
-  if (problems.empty()) {
-    ValidateOptions options;
-    options.local = false;
-    options.default_max_workers = kUnlimitedWorkers;
-    problems = ValidateJob(parsed.job, options);
-  }
+  ParsedSpec parsed = ParseServerSpec(def.job_text, "job of schedule " + def.name);
+  const std::vector<Error>& problems = parsed.errors;
   if (!problems.empty()) {   // the message starts with "job of schedule NAME:" (or its line)
     std::string message = problems.front().message;
     if (!message.starts_with("job of schedule")) message = "job of schedule " + def.name + ": " + message;

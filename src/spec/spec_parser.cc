@@ -1,5 +1,7 @@
 #include "spec/spec_parser.h"
 
+#include "core/validate.h"
+
 #include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/yaml.h>
 
@@ -205,6 +207,16 @@ ParsedSpec ParseSpec(std::string_view text, std::string_view source) {
   }
   out.errors = reader.TakeErrors();
   return out;
+}
+
+ParsedSpec ParseServerSpec(std::string_view text, std::string_view source) {
+  ParsedSpec parsed = ParseSpec(text, source);
+  if (!parsed.ok()) return parsed;
+  ValidateOptions options;
+  options.local = false;
+  options.default_max_workers = kUnlimitedWorkers;
+  parsed.errors = ValidateJob(parsed.job, options);
+  return parsed;
 }
 
 }  // namespace rota

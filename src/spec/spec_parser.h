@@ -24,4 +24,9 @@ struct ParsedSpec {
 // `source` is the file name used in messages (may be empty).
 ParsedSpec ParseSpec(std::string_view text, std::string_view source);
 
+// ParseSpec, then ValidateJob as a server takes a job (another job may be required; a pool not
+// listed is unlimited for that job): what POST /v1/jobs, a schedule's job and the log's decoder
+// all accept. Errors in `errors`, parse or validation alike.
+ParsedSpec ParseServerSpec(std::string_view text, std::string_view source);
+
 }  // namespace rota
